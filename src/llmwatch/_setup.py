@@ -1,0 +1,210 @@
+"""``instrument()`` / ``uninstrument()``: settings -> tracer provider and exporters -> pipeline -> patches."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+
+from llmwatch import pipeline, providers
+from llmwatch._version import __version__
+from llmwatch.config import Settings
+from llmwatch.exporters import build_exporter
+from llmwatch.telemetry import names as n
+from llmwatch.telemetry.attributes import ContentPolicy
+
+logger = logging.getLogger("llmwatch")
+
+
+class Handle:
+    """What ``instrument()`` returns: flush or shut down llmwatch's telemetry."""
+
+    def __init__(self, settings: Settings, tracer_provider: Any) -> None:
+        self.settings = settings
+        self.tracer_provider = tracer_provider
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Emit every finished call and push buffered spans to the exporters. True if all done in time."""
+        return _state.flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        """Uninstrument, flush, and stop the exporters llmwatch added."""
+        uninstrument()
+        _state.close_exporters()
+
+
+class _SwitchableProcessor(SpanProcessor):
+    """Added once to a tracer provider; the exporters behind it change with each ``instrument()``."""
+
+    def __init__(self) -> None:
+        self.processors: list[SpanProcessor] = []
+
+    def replace(self, processors: list[SpanProcessor]) -> None:
+        old, self.processors = self.processors, processors
+        for processor in old:
+            processor.shutdown()
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        for processor in self.processors:
+            processor.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self.processors:
+            processor.on_end(span)
+
+    def shutdown(self) -> None:
+        self.replace([])
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return all(p.force_flush(timeout_millis) for p in self.processors)
+
+
+class _AdjustableSampler(Sampler):
+    """Parent-based ratio sampling whose ratio follows the latest ``instrument(sample_rate=...)``."""
+
+    def __init__(self, rate: float) -> None:
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        self._delegate = ParentBased(TraceIdRatioBased(rate))
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return self._delegate.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return f"llmwatch({self._delegate.get_description()})"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.patches: dict[str, list[providers.Patch]] = {}
+        self.handle: Handle | None = None
+        self.own_provider: TracerProvider | None = None
+        self.sampler: _AdjustableSampler | None = None
+        # one switchable processor per provider we attach exporters to
+        self.processors: dict[int, _SwitchableProcessor] = {}
+        self.atexit_registered = False
+
+    def flush(self, timeout_millis: int) -> bool:
+        active = pipeline.active()
+        drained = active.flush(timeout_millis / 1000) if active is not None else True
+        provider = self.handle.tracer_provider if self.handle is not None else None
+        flushed = provider.force_flush(timeout_millis) if hasattr(provider, "force_flush") else True
+        return bool(drained and flushed)
+
+    def close_exporters(self) -> None:
+        for processor in self.processors.values():
+            processor.shutdown()
+
+    def at_exit(self) -> None:
+        try:
+            self.flush(5_000)
+        except Exception as exc:  # never fail interpreter exit
+            logger.debug("llmwatch: flush at exit failed: %r", exc)
+
+
+_state = _State()
+
+
+def instrument(
+    service_name: str | None = None,
+    exporters: list[str | SpanExporter] | None = None,
+    providers: list[str] | None = None,
+    capture_content: bool | None = None,
+    sample_rate: float | None = None,
+    redact: Any = None,
+    *,
+    content_max_chars: int | None = None,
+    tracer_provider: Any = None,
+) -> Handle:
+    """Instrument every supported LLM SDK that is installed. Idempotent: a second call changes settings."""
+    settings = Settings.resolve(
+        service_name=service_name,
+        exporters=exporters,
+        providers=providers,
+        capture_content=capture_content,
+        sample_rate=sample_rate,
+        redact=redact,
+        content_max_chars=content_max_chars,
+        tracer_provider=tracer_provider,
+    )
+    with _state.lock:
+        provider = _tracer_provider(settings)
+        tracer = provider.get_tracer(n.SCOPE_NAME, __version__, schema_url=n.SCHEMA_URL)
+        content = ContentPolicy(settings.content_enabled(), settings.content_max_chars, settings.redact)
+        old = pipeline.active()
+        if old is not None:
+            old.flush()
+        pipeline.set_active(pipeline.Pipeline(tracer, content))
+        _sync_patches(settings)
+        _state.handle = Handle(settings, provider)
+        if not _state.atexit_registered:
+            atexit.register(_state.at_exit)
+            _state.atexit_registered = True
+        return _state.handle
+
+
+def uninstrument() -> None:
+    """Restore every patched method (the identical original objects) and stop recording calls."""
+    with _state.lock:
+        active = pipeline.active()
+        pipeline.set_active(None)
+        for patches in _state.patches.values():
+            for patch in reversed(patches):
+                patch.undo()
+        _state.patches.clear()
+        if active is not None:
+            active.flush()
+
+
+def _sync_patches(settings: Settings) -> None:
+    wanted = {spec.name: spec for spec in providers.available(settings.providers)}
+    for name in list(_state.patches):
+        if name not in wanted:
+            for patch in reversed(_state.patches.pop(name)):
+                patch.undo()
+    for name, spec in wanted.items():
+        if name not in _state.patches:
+            _state.patches[name] = providers.patch(spec)
+
+
+def _tracer_provider(settings: Settings) -> Any:
+    """The application's provider when it has one (exporters added only if asked), else llmwatch's own."""
+    provider = settings.tracer_provider
+    if provider is None:
+        global_provider = trace.get_tracer_provider()
+        if not isinstance(global_provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+            provider = global_provider
+    if provider is not None and provider is not _state.own_provider:
+        if settings.exporters is not None:
+            _attach(provider, settings.exporters)
+        return provider
+    if _state.own_provider is None:
+        _state.sampler = _AdjustableSampler(settings.sample_rate)
+        resource = Resource.create({SERVICE_NAME: settings.service_name})
+        _state.own_provider = TracerProvider(resource=resource, sampler=_state.sampler)
+        trace.set_tracer_provider(_state.own_provider)
+    elif _state.sampler is not None:
+        _state.sampler.set_rate(settings.sample_rate)
+    _attach(_state.own_provider, settings.exporters_for_new_provider())
+    return _state.own_provider
+
+
+def _attach(provider: Any, exporters: tuple[Any, ...]) -> None:
+    if not hasattr(provider, "add_span_processor"):
+        logger.warning("llmwatch: the tracer provider %r cannot take exporters; none added", provider)
+        return
+    switchable = _state.processors.get(id(provider))
+    if switchable is None:
+        switchable = _SwitchableProcessor()
+        provider.add_span_processor(switchable)
+        _state.processors[id(provider)] = switchable
+    switchable.replace([BatchSpanProcessor(build_exporter(e)) for e in exporters])

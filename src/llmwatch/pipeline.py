@@ -1,0 +1,196 @@
+"""What happens to a Call record once the provider has answered: the order of the stages lives only here.
+
+``start`` opens the span; ``finish`` runs token estimation (when the provider sent no usage), then the
+telemetry. Work that could be slow on the caller's thread (loading a tokenizer to estimate usage) runs on one
+background finisher thread; the span keeps its real end time either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from opentelemetry.trace import Span, Tracer
+
+from llmwatch import _guard
+from llmwatch.record import Call, Message, Usage
+from llmwatch.telemetry import names as n
+from llmwatch.telemetry.attributes import ContentPolicy
+from llmwatch.telemetry.spans import close_span, open_span
+
+logger = logging.getLogger("llmwatch")
+
+_ESTIMABLE_OPERATIONS = frozenset({n.OP_CHAT, n.OP_TEXT_COMPLETION, n.OP_EMBEDDINGS, n.OP_GENERATE_CONTENT})
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A call in flight: its record and span. ``finish`` takes effect once, whoever calls it first."""
+
+    call: Call
+    span: Span
+    pipeline: Pipeline
+    _done: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        self.pipeline.finish(self)
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+
+class Pipeline:
+    """Turns finished Call records into telemetry with the settings of the current ``instrument()``."""
+
+    def __init__(self, tracer: Tracer, content: ContentPolicy, *, estimate_tokens: bool = True) -> None:
+        self.tracer = tracer
+        self.content = content
+        self.estimate_tokens = estimate_tokens
+        self._finisher = _Finisher(self)
+
+    def start(self, call: Call) -> Tracked:
+        """Stamp the start time and open the span."""
+        call.start_time_ns = time.time_ns()
+        call.start_monotonic_ns = time.monotonic_ns()
+        return Tracked(call, open_span(self.tracer, call), self)
+
+    def finish(self, tracked: Tracked) -> None:
+        """Complete the record and emit it; deferred to the finisher thread when tokens must be estimated."""
+        call = tracked.call
+        if call.end_monotonic_ns is None:
+            call.end_monotonic_ns = time.monotonic_ns()
+        end_time_ns = call.start_time_ns + (call.end_monotonic_ns - call.start_monotonic_ns)
+        if call.error is not None and call.error_type is None:
+            call.error_type = error_type(call.error)
+        if self.estimate_tokens and needs_estimate(call):
+            self._finisher.submit(tracked, end_time_ns)
+        else:
+            self.emit(tracked, end_time_ns)
+
+    def emit(self, tracked: Tracked, end_time_ns: int) -> None:
+        """Run the stages and end the span. Each stage is guarded: a fault loses that stage only."""
+        call = tracked.call
+        if self.estimate_tokens and needs_estimate(call):
+            _guard.run_guarded("tokens.estimate", None, estimate_usage, call)
+        try:
+            close_span(tracked.span, call, self.content, end_time_ns)
+        except Exception as exc:
+            if tracked.span.is_recording():
+                tracked.span.end(end_time=end_time_ns)
+            _guard.report("telemetry.close_span", exc)
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every deferred record has been emitted."""
+        return self._finisher.drain(timeout_s)
+
+
+def error_type(error: BaseException) -> str:
+    """The exception's fully qualified class name (builtins unqualified), as GenAI conventions suggest."""
+    cls = type(error)
+    module = cls.__module__
+    return cls.__qualname__ if module in {"builtins", "__main__"} else f"{module}.{cls.__qualname__}"
+
+
+def needs_estimate(call: Call) -> bool:
+    """True when the provider reported no usage but the call produced (or consumed) tokens."""
+    usage = call.usage
+    if usage.input_tokens is not None or usage.output_tokens is not None:
+        return False
+    if call.operation not in _ESTIMABLE_OPERATIONS:
+        return False
+    return call.error is None or bool(call.output_messages) or call.first_chunk_monotonic_ns is not None
+
+
+def estimate_usage(call: Call) -> None:
+    """Count tokens locally (offline tiktoken encodings) and mark the usage as estimated."""
+    from llmwatch import tokens  # deferred: the tokenizer module is only needed when usage is missing
+
+    model = call.response_model or call.request_model
+    if call.operation == n.OP_EMBEDDINGS:
+        input_tokens = sum(tokens.count_text(m.text(), model) for m in call.input_messages)
+        call.usage = Usage(input_tokens=input_tokens, estimated=True)
+        return
+    pairs = [("system", str(p.get("content", ""))) for p in call.system_instructions if p.get("type") == "text"]
+    pairs.extend((m.role, _message_text(m)) for m in call.input_messages)
+    output_tokens = sum(tokens.count_text(_message_text(m), model) for m in call.output_messages)
+    call.usage = Usage(
+        input_tokens=tokens.count_messages(pairs, model), output_tokens=output_tokens, estimated=True
+    )
+
+
+def _message_text(message: Message) -> str:
+    """Text plus tool-call arguments: what the model read or wrote."""
+    pieces: list[str] = []
+    for part in message.parts:
+        kind = part.get("type")
+        if kind in ("text", "reasoning"):
+            pieces.append(str(part.get("content", "")))
+        elif kind == "tool_call":
+            pieces.append(str(part.get("name", "")))
+            pieces.append(str(part.get("arguments", "")))
+        elif kind == "tool_call_response":
+            pieces.append(str(part.get("response", "")))
+    return "".join(pieces)
+
+
+class _Finisher:
+    """One daemon thread that emits records whose completion may be slow."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._queue: queue.Queue[tuple[Tracked, int]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._errors: list[BaseException] = []
+
+    def submit(self, tracked: Tracked, end_time_ns: int) -> None:
+        self._queue.put((tracked, end_time_ns))
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="llmwatch-finisher", daemon=True)
+                    self._thread.start()
+
+    def drain(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        if self._errors and _guard.strict():
+            raise self._errors.pop(0)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            tracked, end_time_ns = self._queue.get()
+            try:
+                self._pipeline.emit(tracked, end_time_ns)
+            except Exception as exc:  # strict mode re-raises from emit: surface it at the next flush
+                self._errors.append(exc)
+                logger.warning("llmwatch: finisher failed: %r", exc)
+            finally:
+                self._queue.task_done()
+
+
+_active: Pipeline | None = None
+
+
+def active() -> Pipeline | None:
+    """The pipeline of the current ``instrument()``, or None when llmwatch is not instrumenting."""
+    return _active
+
+
+def set_active(pipeline: Pipeline | None) -> None:
+    """Install (or remove) the pipeline every patched method reports to."""
+    global _active
+    _active = pipeline

@@ -1,0 +1,1 @@
+"""Turning Call records into OpenTelemetry spans (and, later, metrics). Never imports a provider."""
