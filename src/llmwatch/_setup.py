@@ -79,7 +79,8 @@ class _AdjustableSampler(Sampler):
         return self._delegate.should_sample(*args, **kwargs)
 
     def get_description(self) -> str:
-        return f"llmwatch({self._delegate.get_description()})"
+        description: str = self._delegate.get_description()  # type: ignore[no-untyped-call]
+        return f"llmwatch({description})"
 
 
 class _State:
@@ -97,7 +98,8 @@ class _State:
         active = pipeline.active()
         drained = active.flush(timeout_millis / 1000) if active is not None else True
         provider = self.handle.tracer_provider if self.handle is not None else None
-        flushed = provider.force_flush(timeout_millis) if hasattr(provider, "force_flush") else True
+        flush = getattr(provider, "force_flush", None)
+        flushed = flush(timeout_millis) if flush is not None else True
         return bool(drained and flushed)
 
     def close_exporters(self) -> None:

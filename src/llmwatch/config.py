@@ -65,12 +65,18 @@ OPTIONS: dict[str, Option] = {
     ),
     "sample_rate": Option(
         ("LLMWATCH_SAMPLE_RATE",),
-        "Share of traces recorded, 0..1 (default 1.0), parent-based; applies when llmwatch builds the "
-        "TracerProvider.",
+        "Share of traces recorded, 0..1 (default 1.0), parent-based; applies when llmwatch builds the TracerProvider.",
     ),
     "redact": Option((), "A callable(str) -> str applied to every captured text before it is recorded."),
     "tracer_provider": Option((), "Use this TracerProvider instead of the global one (as OTel instrumentors do)."),
 }
+
+
+def default_service_name() -> str:
+    """The running script's name, as OpenTelemetry SDKs do when OTEL_SERVICE_NAME is unset."""
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    stem = os.path.splitext(script)[0]
+    return stem if stem and stem not in {"-c", "-m"} else "python"
 
 
 class Settings(BaseModel):
@@ -78,7 +84,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    service_name: str = Field(default_factory=lambda: _default_service_name())
+    service_name: str = Field(default_factory=default_service_name)
     exporters: tuple[Any, ...] | None = None
     providers: tuple[str, ...] | None = None
     capture_content: bool | None = None
@@ -165,9 +171,3 @@ def _from_env(names: Sequence[str]) -> str | None:
 
 def _split(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def _default_service_name() -> str:
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    stem = os.path.splitext(script)[0]
-    return stem if stem and stem not in {"-c", "-m"} else "python"

@@ -107,7 +107,9 @@ def needs_estimate(call: Call) -> bool:
         return False
     if call.operation not in _ESTIMABLE_OPERATIONS:
         return False
-    return call.error is None or bool(call.output_messages) or call.first_chunk_monotonic_ns is not None
+    # Only when a response was seen: an unread or failed response has no counts to estimate.
+    seen = call.response_model or call.response_id or call.output_messages
+    return bool(seen) or call.first_chunk_monotonic_ns is not None
 
 
 def estimate_usage(call: Call) -> None:
@@ -122,9 +124,7 @@ def estimate_usage(call: Call) -> None:
     pairs = [("system", str(p.get("content", ""))) for p in call.system_instructions if p.get("type") == "text"]
     pairs.extend((m.role, _message_text(m)) for m in call.input_messages)
     output_tokens = sum(tokens.count_text(_message_text(m), model) for m in call.output_messages)
-    call.usage = Usage(
-        input_tokens=tokens.count_messages(pairs, model), output_tokens=output_tokens, estimated=True
-    )
+    call.usage = Usage(input_tokens=tokens.count_messages(pairs, model), output_tokens=output_tokens, estimated=True)
 
 
 def _message_text(message: Message) -> str:

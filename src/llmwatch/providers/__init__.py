@@ -72,7 +72,10 @@ def _version_supported(spec: ProviderSpec) -> bool:
         installed = "unknown"
     logger.warning(
         "llmwatch: %s %s is not supported (supported: %s %s); it is not instrumented",
-        spec.distribution, installed, spec.distribution, spec.supported,
+        spec.distribution,
+        installed,
+        spec.distribution,
+        spec.supported,
     )
     return False
 

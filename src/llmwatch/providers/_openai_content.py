@@ -60,8 +60,13 @@ def _content_parts(value: Any) -> list[Part]:
             url = _get(url, "url", url) if url is not None else _get(item, "file_id")
             parts.append(_uri_part("image", url))
         elif kind in ("input_audio", "input_file", "file"):
-            parts.append({"type": "file", "modality": "audio" if "audio" in kind else "document",
-                          "file_id": str(_get(item, "file_id") or "")})
+            parts.append(
+                {
+                    "type": "file",
+                    "modality": "audio" if "audio" in kind else "document",
+                    "file_id": str(_get(item, "file_id") or ""),
+                }
+            )
         elif kind is not None:
             parts.append({"type": "generic", "generic_type": str(kind)})
     return parts
@@ -85,8 +90,12 @@ def _arguments(raw: Any) -> Any:
 
 def _tool_call_part(call: Any) -> Part:
     function = _get(call, "function") or call
-    return {"type": "tool_call", "id": _get(call, "id") or _get(call, "call_id"),
-            "name": _get(function, "name", ""), "arguments": _arguments(_get(function, "arguments"))}
+    return {
+        "type": "tool_call",
+        "id": _get(call, "id") or _get(call, "call_id"),
+        "name": _get(function, "name", ""),
+        "arguments": _arguments(_get(function, "arguments")),
+    }
 
 
 def chat_messages(messages: Iterable[Any]) -> list[Message]:
@@ -95,8 +104,13 @@ def chat_messages(messages: Iterable[Any]) -> list[Message]:
     for message in messages:
         role = str(_get(message, "role", "user"))
         if role == "tool":
-            parts: list[Part] = [{"type": "tool_call_response", "id": _get(message, "tool_call_id"),
-                                  "response": _get(message, "content")}]
+            parts: list[Part] = [
+                {
+                    "type": "tool_call_response",
+                    "id": _get(message, "tool_call_id"),
+                    "response": _get(message, "content"),
+                }
+            ]
         else:
             parts = _content_parts(_get(message, "content"))
             parts.extend(_tool_call_part(c) for c in _get(message, "tool_calls") or [])
@@ -114,8 +128,14 @@ def responses_input(value: Any) -> list[Message]:
     for item in value:
         kind = _get(item, "type")
         if kind == "function_call_output":
-            result.append(Message(role="tool", parts=[
-                {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}]))
+            result.append(
+                Message(
+                    role="tool",
+                    parts=[
+                        {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}
+                    ],
+                )
+            )
         elif kind == "function_call":
             result.append(Message(role="assistant", parts=[_tool_call_part(item)]))
         elif _get(item, "role") is not None:
@@ -187,7 +207,8 @@ class ChoiceBuilder:
                 self._text.setdefault(index, []).append(piece)
             for tool in _get(delta, "tool_calls") or []:
                 slot = self._tools.setdefault(index, {}).setdefault(
-                    _get(tool, "index", 0) or 0, {"id": None, "name": "", "arguments": []})
+                    _get(tool, "index", 0) or 0, {"id": None, "name": "", "arguments": []}
+                )
                 slot["id"] = _get(tool, "id") or slot["id"]
                 function = _get(tool, "function")
                 slot["name"] += _get(function, "name") or ""
@@ -214,8 +235,14 @@ class ChoiceBuilder:
             if text:
                 parts.append({"type": "text", "content": text})
             for slot in self._tools.get(index, {}).values():
-                parts.append({"type": "tool_call", "id": slot["id"], "name": slot["name"],
-                              "arguments": _arguments("".join(slot["arguments"]))})
+                parts.append(
+                    {
+                        "type": "tool_call",
+                        "id": slot["id"],
+                        "name": slot["name"],
+                        "arguments": _arguments("".join(slot["arguments"])),
+                    }
+                )
             messages.append(Message(role="assistant", parts=parts, finish_reason=self._reasons.get(index)))
         return messages, [self._reasons[i] for i in indexes if i in self._reasons]
 

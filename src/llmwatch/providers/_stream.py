@@ -61,7 +61,7 @@ def _mark_unfinished_choices(call: Any) -> None:
     call.finish_reasons = reasons
 
 
-class _ResponseCloseHook(wrapt.ObjectProxy):  # type: ignore[misc]
+class _ResponseCloseHook(wrapt.ObjectProxy[Any]):
     """Proxies the stream's HTTP response: SDK helpers close it directly on early exit."""
 
     def __init__(self, response: Any, state: _StreamState) -> None:
@@ -81,7 +81,7 @@ class _ResponseCloseHook(wrapt.ObjectProxy):  # type: ignore[misc]
             self._self_state.finish()
 
 
-class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _StreamProxyBase(wrapt.ObjectProxy[Any]):
     def __init__(self, stream: Any, tracked: Tracked, accumulate: Accumulate) -> None:
         super().__init__(stream)
         self._self_state = _StreamState(tracked, accumulate)

@@ -149,7 +149,7 @@ def _finish_unparsed(tracked: Tracked) -> None:
         tracked.finish()
 
 
-class _ResponseProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class _ResponseProxy(wrapt.ObjectProxy[Any]):
     """Base for raw-response proxies: ends the span on garbage collection if nothing else did."""
 
     def __init__(self, response: Any, tracked: Tracked, endpoint: Endpoint) -> None:

@@ -236,22 +236,29 @@ def _endpoints() -> list[Endpoint]:
     table = [
         ("openai.resources.chat.completions.completions", "create", _chat_request, _chat_response, _chat_chunks),
         ("openai.resources.chat.completions.completions", "parse", _chat_request, _chat_response, _chat_chunks),
-        ("openai.resources.responses.responses", "create", _responses_request, _responses_response,
-         _responses_events),
-        ("openai.resources.responses.responses", "parse", _responses_request, _responses_response,
-         _responses_events),
-        ("openai.resources.completions", "create", _completions_request, _completion_response,
-         _completion_chunks),
+        ("openai.resources.responses.responses", "create", _responses_request, _responses_response, _responses_events),
+        ("openai.resources.responses.responses", "parse", _responses_request, _responses_response, _responses_events),
+        ("openai.resources.completions", "create", _completions_request, _completion_response, _completion_chunks),
         ("openai.resources.embeddings", "create", _embeddings_request, _embeddings_response, _unused_chunks),
     ]
     endpoints: list[Endpoint] = []
     for module, method, request, response, accumulate in table:
-        class_name = {"openai.resources.embeddings": "Embeddings",
-                      "openai.resources.responses.responses": "Responses"}.get(module, "Completions")
+        class_name = {
+            "openai.resources.embeddings": "Embeddings",
+            "openai.resources.responses.responses": "Responses",
+        }.get(module, "Completions")
         for prefix, is_async in (("", False), ("Async", True)):
             endpoints.append(
-                Endpoint(module, f"{prefix}{class_name}.{method}", is_async, request, response, accumulate,
-                         _is_stream, _raw_mode)
+                Endpoint(
+                    module,
+                    f"{prefix}{class_name}.{method}",
+                    is_async,
+                    request,
+                    response,
+                    accumulate,
+                    _is_stream,
+                    _raw_mode,
+                )
             )
     return endpoints
 

@@ -1,0 +1,32 @@
+"""Developer tasks: `nox` runs the tests and the linters; `nox -s bench` runs the benchmarks."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite, with LLMWATCH_STRICT=1 so llmwatch's own faults fail tests."""
+    session.install("-e", ".[all]", *TEST_DEPS)
+    session.run("pytest", *session.posargs, env={"LLMWATCH_STRICT": "1"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on everything, mypy --strict on src/."""
+    session.install("-e", ".[all]", "ruff>=0.6", "mypy>=1.11", *TEST_DEPS)
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("mypy", "--strict", "src/llmwatch")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Overhead of llmwatch against the bare client in the same process (ratios)."""
+    session.install("-e", ".[all]")
+    session.run("python", "benchmarks/overhead.py", *session.posargs)
