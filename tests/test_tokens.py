@@ -22,7 +22,7 @@ CORPUS = [
     "Hello, world! How's it going? We'll see; they're fine, I'd say.",
     "def add(a: int, b: int) -> int:\n    return a + b  # simple\n\n\tindented\r\n",
     "Emoji 🚀🔥👩‍💻 and accents: café, naïve, Ångström, Straße.",
-    "中文分词测试，日本語のテキスト、한국어 문장입니다。",
+    "中文分词测试，日本語のテキスト、한국어 문장입니다。",  # noqa: RUF001
     "Numbers 1234567890 3.14159 1e-10 0x1F 2026-11-23T10:00:00Z",
     "   leading and trailing whitespace   \n\n\n   ",
     "<|endoftext|> looks special but is plain text here <|endofprompt|>",
