@@ -34,7 +34,7 @@ def expected_chat_attributes(server: FakeLLMServer, completion: Any, **extra: An
         "openai.api.type": "chat_completions",
         "gen_ai.response.id": completion.id,
         "gen_ai.response.model": completion.model,
-        "gen_ai.response.finish_reasons": [c.finish_reason for c in completion.choices],
+        "gen_ai.response.finish_reasons": tuple(c.finish_reason for c in completion.choices),
         "openai.response.service_tier": completion.service_tier,
         "openai.response.system_fingerprint": completion.system_fingerprint,
         "gen_ai.usage.input_tokens": usage.prompt_tokens,

@@ -10,7 +10,23 @@ import llmwatch
 from llmwatch.telemetry import names
 
 SEMCONV = (Path(__file__).parent / "data" / "SEMCONV.md").read_text(encoding="utf-8")
-DOCUMENTED = set(re.findall(r"`((?:gen_ai|openai|server|error)\.[a-z_.{}]+)`", SEMCONV))
+
+
+def _documented_names(table: str) -> set[str]:
+    """Backticked names in the reference; ``.max_tokens`` after ``gen_ai.request.{...}`` in a row is relative."""
+    found: set[str] = set()
+    for row in table.splitlines():
+        prefix = ""
+        for name in re.findall(r"`(\.?[a-z_][a-z_.{},]*)`", row):
+            if name.startswith(".") and prefix:
+                found.add(prefix + name)
+            elif re.match(r"(gen_ai|openai|server|error)\.", name):
+                found.add(name)
+                prefix = name.split(".{")[0] if ".{" in name else name.rsplit(".", 1)[0]
+    return found
+
+
+DOCUMENTED = _documented_names(SEMCONV)
 
 
 def _expand(name: str) -> set[str]:

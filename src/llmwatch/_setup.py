@@ -41,14 +41,25 @@ class Handle:
 
 
 class _SwitchableProcessor(SpanProcessor):
-    """Added once to a tracer provider; the exporters behind it change with each ``instrument()``."""
+    """Added once to a tracer provider; the exporters behind it change with each ``instrument()``.
+
+    An exporter kept from one ``instrument()`` to the next keeps its batch processor (and buffered spans);
+    only the exporters no longer asked for are flushed and shut down.
+    """
 
     def __init__(self) -> None:
+        self.by_key: dict[object, SpanProcessor] = {}
         self.processors: list[SpanProcessor] = []
 
-    def replace(self, processors: list[SpanProcessor]) -> None:
-        old, self.processors = self.processors, processors
-        for processor in old:
+    def replace(self, exporters: tuple[Any, ...]) -> None:
+        current: dict[object, SpanProcessor] = {}
+        for spec in exporters:
+            key = spec if isinstance(spec, str) else id(spec)
+            kept = self.by_key.pop(key, None)
+            current[key] = kept if kept is not None else BatchSpanProcessor(build_exporter(spec))
+        removed = list(self.by_key.values())
+        self.by_key, self.processors = current, list(current.values())
+        for processor in removed:
             processor.shutdown()
 
     def on_start(self, span: Any, parent_context: Any = None) -> None:
@@ -60,7 +71,7 @@ class _SwitchableProcessor(SpanProcessor):
             processor.on_end(span)
 
     def shutdown(self) -> None:
-        self.replace([])
+        self.replace(())
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return all(p.force_flush(timeout_millis) for p in self.processors)
@@ -209,4 +220,4 @@ def _attach(provider: Any, exporters: tuple[Any, ...]) -> None:
         switchable = _SwitchableProcessor()
         provider.add_span_processor(switchable)
         _state.processors[id(provider)] = switchable
-    switchable.replace([BatchSpanProcessor(build_exporter(e)) for e in exporters])
+    switchable.replace(exporters)

@@ -114,17 +114,18 @@ def needs_estimate(call: Call) -> bool:
 
 def estimate_usage(call: Call) -> None:
     """Count tokens locally (offline tiktoken encodings) and mark the usage as estimated."""
-    from llmwatch import tokens  # deferred: the tokenizer module is only needed when usage is missing
+    # deferred: the tokenizer module is only needed when usage is missing
+    from llmwatch.tokens import count_messages, count_text
 
     model = call.response_model or call.request_model
     if call.operation == n.OP_EMBEDDINGS:
-        input_tokens = sum(tokens.count_text(m.text(), model) for m in call.input_messages)
+        input_tokens = sum(count_text(m.text(), model) for m in call.input_messages)
         call.usage = Usage(input_tokens=input_tokens, estimated=True)
         return
     pairs = [("system", str(p.get("content", ""))) for p in call.system_instructions if p.get("type") == "text"]
     pairs.extend((m.role, _message_text(m)) for m in call.input_messages)
-    output_tokens = sum(tokens.count_text(_message_text(m), model) for m in call.output_messages)
-    call.usage = Usage(input_tokens=tokens.count_messages(pairs, model), output_tokens=output_tokens, estimated=True)
+    output_tokens = sum(count_text(_message_text(m), model) for m in call.output_messages)
+    call.usage = Usage(input_tokens=count_messages(pairs, model), output_tokens=output_tokens, estimated=True)
 
 
 def _message_text(message: Message) -> str:
