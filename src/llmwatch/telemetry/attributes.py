@@ -38,14 +38,20 @@ def span_name(call: Call) -> str:
     return f"{call.operation} {call.request_model}" if call.request_model else call.operation
 
 
-def end_attributes(call: Call, content: ContentPolicy) -> Attributes:
-    """Everything else, set when the call finishes. Usage comes before content (attribute limits)."""
+def end_attributes(call: Call) -> Attributes:
+    """Everything but content, set when the call finishes."""
     attrs: Attributes = {}
     _request_attributes(call, attrs)
     _response_attributes(call, attrs)
     _usage_attributes(call, attrs)
     if call.error_type is not None:
         attrs[n.ERROR_TYPE] = call.error_type
+    return attrs
+
+
+def content_attributes(call: Call, content: ContentPolicy) -> Attributes:
+    """Messages as GenAI-convention JSON, redacted and truncated; empty when capture is off."""
+    attrs: Attributes = {}
     if content.capture:
         _content_attributes(call, content, attrs)
     return attrs

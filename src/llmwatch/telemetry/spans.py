@@ -6,7 +6,14 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmwatch.record import Call
 from llmwatch.telemetry import names as n
-from llmwatch.telemetry.attributes import ContentPolicy, end_attributes, span_name, start_attributes
+from llmwatch import _guard
+from llmwatch.telemetry.attributes import (
+    ContentPolicy,
+    content_attributes,
+    end_attributes,
+    span_name,
+    start_attributes,
+)
 
 
 def open_span(tracer: Tracer, call: Call) -> Span:
@@ -19,7 +26,10 @@ def open_span(tracer: Tracer, call: Call) -> Span:
 def close_span(span: Span, call: Call, content: ContentPolicy, end_time_ns: int | None = None) -> None:
     """Set the outcome attributes and status, record the error if any, and end the span."""
     if span.is_recording():
-        span.set_attributes(end_attributes(call, content))
+        # usage before content, so a huge prompt cannot push token counts out of an attribute limit
+        span.set_attributes(end_attributes(call))
+        # a failing redact hook loses the content of this span, nothing else
+        span.set_attributes(_guard.run_guarded("telemetry.content", {}, content_attributes, call, content))
         if call.error is not None:
             status_code = getattr(call.error, "status_code", None)
             if isinstance(status_code, int):
