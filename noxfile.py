@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "opentelemetry-distro"]
 
 
 @nox.session

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -184,3 +185,37 @@ def test_existing_global_provider_is_used_without_adding_exporters() -> None:
     assert child[1] == parent[2] and child[3] == parent[3]  # the LLM span is a child of the app's span
     assert result.stdout.count("gen_ai.operation.name") == 0  # no console copy
     assert "Failed to export" not in result.stderr
+
+
+def test_zero_code_with_opentelemetry_instrument(tmp_path: Any) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import openai
+            from llmwatch.testing import FakeLLMServer
+
+            with FakeLLMServer() as server:  # no llmwatch import: the runner loads llmwatch's entry point
+                client = openai.OpenAI(base_url=server.url, api_key="k", max_retries=0)
+                client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            """
+        )
+    )
+    runner = Path(sys.executable).parent / "opentelemetry-instrument"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMWATCH_"))}
+    env.update(
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="zero-code",
+        LLMWATCH_STRICT="1",
+    )
+
+    result = subprocess.run(
+        [str(runner), sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    printed = json.loads(result.stdout)
+    assert printed["name"] == "chat gpt-4o-mini"
+    assert printed["attributes"]["gen_ai.provider.name"] == "openai"
+    assert printed["resource"]["attributes"]["service.name"] == "zero-code"
