@@ -178,3 +178,13 @@ def test_user_error_inside_with_block_propagates(client: openai.OpenAI, captured
         raise KeyError("user code")
 
     assert only_span(captured).end_time is not None
+
+
+def test_stream_proxy_adds_nothing_to_the_sdk_surface(client: openai.OpenAI, captured: CapturedSpans) -> None:
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+
+    assert isinstance(stream, openai.Stream)
+    assert not hasattr(stream, "aclose")  # a sync stream must not look async to duck-typing code
+    assert not hasattr(stream, "__aiter__")
+    assert stream.response.status_code == 200
+    list(stream)

@@ -61,18 +61,24 @@ def _mark_unfinished_choices(call: Any) -> None:
     call.finish_reasons = reasons
 
 
-class _ResponseCloseHook(wrapt.ObjectProxy[Any]):
-    """Proxies the stream's HTTP response: SDK helpers close it directly on early exit."""
+class _FinishOnClose(wrapt.ObjectProxy[Any]):
+    """``close()`` ends the span after the wrapped object's own close."""
 
-    def __init__(self, response: Any, state: _StreamState) -> None:
-        super().__init__(response)
-        self._self_state = state
+    _self_state: _StreamState
 
     def close(self) -> Any:
         try:
             return self.__wrapped__.close()
         finally:
             self._self_state.finish()
+
+
+class _ResponseCloseHook(_FinishOnClose):
+    """Proxies the stream's HTTP response: SDK helpers close it directly on early exit."""
+
+    def __init__(self, response: Any, state: _StreamState) -> None:
+        super().__init__(response)
+        self._self_state = state
 
     async def aclose(self) -> Any:
         try:
@@ -81,7 +87,7 @@ class _ResponseCloseHook(wrapt.ObjectProxy[Any]):
             self._self_state.finish()
 
 
-class _StreamProxyBase(wrapt.ObjectProxy[Any]):
+class _StreamProxyBase(_FinishOnClose):
     def __init__(self, stream: Any, tracked: Tracked, accumulate: Accumulate) -> None:
         super().__init__(stream)
         self._self_state = _StreamState(tracked, accumulate)
@@ -129,12 +135,6 @@ class SyncStreamProxy(_StreamProxyBase):
         finally:
             self._self_state.finish()
 
-    def close(self) -> Any:
-        try:
-            return self.__wrapped__.close()
-        finally:
-            self._self_state.finish()
-
 
 class AsyncStreamProxy(_StreamProxyBase):
     """An async stream that records its chunks; use exactly like the SDK's own stream."""
@@ -165,7 +165,7 @@ class AsyncStreamProxy(_StreamProxyBase):
         finally:
             self._self_state.finish()
 
-    async def close(self) -> Any:
+    async def close(self) -> Any:  # the SDK's AsyncStream.close() is a coroutine
         try:
             return await self.__wrapped__.close()
         finally:
@@ -173,7 +173,6 @@ class AsyncStreamProxy(_StreamProxyBase):
 
     async def aclose(self) -> Any:
         try:
-            closer = getattr(self.__wrapped__, "aclose", None) or self.__wrapped__.close
-            return await closer()
+            return await self.__wrapped__.aclose()
         finally:
             self._self_state.finish()

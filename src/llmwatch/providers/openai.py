@@ -7,6 +7,7 @@ Patched at class level, so every client shares it (``OpenAI``, ``AzureOpenAI``, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -14,7 +15,7 @@ from openai import AsyncStream, Stream
 
 from llmwatch.providers import _openai_content as content
 from llmwatch.providers._wrap import RAW_DEFERRED, RAW_READ, Endpoint
-from llmwatch.record import Call, Usage
+from llmwatch.record import Call, Message, Usage
 from llmwatch.telemetry import names as n
 
 SUPPORTED = ">=1.90,<4"
@@ -167,42 +168,37 @@ def _response_meta(call: Call, obj: Any) -> None:
         call.system_fingerprint = getattr(obj, "system_fingerprint", None) or call.system_fingerprint
 
 
-def _chat_response(call: Call, completion: Any) -> None:
-    _response_meta(call, completion)
-    call.output_messages, call.finish_reasons = content.chat_choices(completion.choices)
-    call.usage = _usage(getattr(completion, "usage", None))
+def _whole(to_messages: Callable[[Any], tuple[list[Message], list[str]]]) -> Callable[[Call, Any], None]:
+    """A translator for a complete response object: metadata, output messages, usage."""
+
+    def translate(call: Call, obj: Any) -> None:
+        _response_meta(call, obj)
+        call.output_messages, call.finish_reasons = to_messages(obj)
+        call.usage = _usage(getattr(obj, "usage", None))
+
+    return translate
 
 
-def _chat_chunks(call: Call, chunks: list[Any]) -> None:
-    builder = content.ChoiceBuilder()
-    for chunk in chunks:
-        _response_meta(call, chunk)
-        builder.add_chat_deltas(chunk.choices)
-        if getattr(chunk, "usage", None) is not None:
-            call.usage = _usage(chunk.usage)
-    call.output_messages, call.finish_reasons = builder.result()
+def _streamed(add: Callable[[content.ChoiceBuilder, Any], None]) -> Callable[[Call, list[Any]], None]:
+    """A translator for the chunks of a choices stream (chat or legacy completions)."""
+
+    def accumulate(call: Call, chunks: list[Any]) -> None:
+        builder = content.ChoiceBuilder()
+        for chunk in chunks:
+            _response_meta(call, chunk)
+            add(builder, chunk.choices)
+            if getattr(chunk, "usage", None) is not None:
+                call.usage = _usage(chunk.usage)
+        call.output_messages, call.finish_reasons = builder.result()
+
+    return accumulate
 
 
-def _completion_response(call: Call, completion: Any) -> None:
-    _response_meta(call, completion)
-    call.output_messages, call.finish_reasons = content.text_choices(completion.choices)
-    call.usage = _usage(getattr(completion, "usage", None))
-
-
-def _completion_chunks(call: Call, chunks: list[Any]) -> None:
-    builder = content.ChoiceBuilder()
-    for chunk in chunks:
-        _response_meta(call, chunk)
-        builder.add_text_choices(chunk.choices)
-        if getattr(chunk, "usage", None) is not None:
-            call.usage = _usage(chunk.usage)
-    call.output_messages, call.finish_reasons = builder.result()
-
-
-def _responses_response(call: Call, response: Any) -> None:
-    _response_meta(call, response)
-    call.output_messages, call.finish_reasons = content.responses_output(response)
-    call.usage = _usage(getattr(response, "usage", None))
+_chat_response = _whole(lambda completion: content.chat_choices(completion.choices))
+_chat_chunks = _streamed(content.ChoiceBuilder.add_chat_deltas)
+_completion_response = _whole(lambda completion: content.text_choices(completion.choices))
+_completion_chunks = _streamed(content.ChoiceBuilder.add_text_choices)
+_responses_response = _whole(content.responses_output)
 
 
 def _responses_events(call: Call, events: list[Any]) -> None:

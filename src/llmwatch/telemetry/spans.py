@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from llmwatch import _guard
 from llmwatch.record import Call
 from llmwatch.telemetry import names as n
-from llmwatch import _guard
 from llmwatch.telemetry.attributes import (
     ContentPolicy,
     content_attributes,
