@@ -7,6 +7,7 @@ from typing import Any
 
 import openai
 import pydantic
+import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from llmwatch.testing import CapturedSpans, FakeLLMServer
@@ -41,9 +42,22 @@ def expected_chat_attributes(server: FakeLLMServer, completion: Any, **extra: An
         "gen_ai.usage.output_tokens": usage.completion_tokens,
         "gen_ai.usage.cache_read.input_tokens": usage.prompt_tokens_details.cached_tokens,
         "gen_ai.usage.reasoning.output_tokens": usage.completion_tokens_details.reasoning_tokens,
+        **gpt_4o_mini_cost(usage.prompt_tokens, usage.prompt_tokens_details.cached_tokens, usage.completion_tokens),
     }
     attrs.update(extra)
     return attrs
+
+
+def gpt_4o_mini_cost(prompt: int, cached: int, completion: int) -> dict[str, Any]:
+    """OpenAI's published gpt-4o-mini rates: $0.15 input, $0.075 cached input, $0.60 output per million."""
+    input_usd = ((prompt - cached) * 0.15 + cached * 0.075) / 1e6
+    output_usd = completion * 0.60 / 1e6
+    return {
+        "llmwatch.cost.input_usd": pytest.approx(input_usd, abs=1e-12),
+        "llmwatch.cost.output_usd": pytest.approx(output_usd, abs=1e-12),
+        "llmwatch.cost.total_usd": pytest.approx(input_usd + output_usd, abs=1e-12),
+        "llmwatch.cost.source": "genai-prices",
+    }
 
 
 def without_timing(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -157,6 +157,11 @@ def test_embeddings(
         "gen_ai.response.model": result.model,
         "gen_ai.embeddings.dimension.count": len(result.data[0].embedding),
         "gen_ai.usage.input_tokens": result.usage.prompt_tokens,
+        # text-embedding-3-small: $0.02 per million input tokens
+        "llmwatch.cost.input_usd": pytest.approx(result.usage.prompt_tokens * 0.02 / 1e6, abs=1e-12),
+        "llmwatch.cost.output_usd": 0.0,
+        "llmwatch.cost.total_usd": pytest.approx(result.usage.prompt_tokens * 0.02 / 1e6, abs=1e-12),
+        "llmwatch.cost.source": "genai-prices",
     }
     if encoding_format:
         expected["gen_ai.request.encoding_formats"] = (encoding_format,)

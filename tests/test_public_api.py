@@ -16,12 +16,18 @@ def _documented_names(table: str) -> set[str]:
     """Backticked names in the reference; ``.max_tokens`` after ``gen_ai.request.{...}`` in a row is relative."""
     found: set[str] = set()
     for row in table.splitlines():
-        prefix = ""
-        for name in re.findall(r"`(\.?[a-z_][a-z_.{},]*)`", row):
-            if name.startswith(".") and prefix:
+        prefix = last_full = ""
+        for name in re.findall(r"`((?:…|\.)?[a-z_.][a-z_.{},]*)`", row):
+            if name.startswith("…") and prefix:  # `….operation.output_tokens` after `gen_ai.x.operation.input_tokens`
+                rest = name.lstrip("…").lstrip(".")
+                anchor = last_full.find("." + rest.split(".")[0] + ".")
+                if anchor >= 0:
+                    found.add(last_full[: anchor + 1] + rest)
+            elif name.startswith(".") and prefix:
                 found.add(prefix + name)
             elif re.match(r"(gen_ai|openai|server|error)\.", name):
                 found.add(name)
+                last_full = name
                 prefix = name.split(".{")[0] if ".{" in name else name.rsplit(".", 1)[0]
     return found
 

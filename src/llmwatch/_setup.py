@@ -7,18 +7,20 @@ import logging
 import threading
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, SamplingResult, TraceIdRatioBased
 
-from llmwatch import pipeline, providers
+from llmwatch import pipeline, pricing, providers
 from llmwatch._version import __version__
 from llmwatch.config import Settings
-from llmwatch.exporters import build_exporter
+from llmwatch.exporters import build_exporter, build_metric_reader
 from llmwatch.telemetry import names as n
 from llmwatch.telemetry.attributes import ContentPolicy
+from llmwatch.telemetry.metrics import Metrics
 
 logger = logging.getLogger("llmwatch")
 
@@ -26,9 +28,10 @@ logger = logging.getLogger("llmwatch")
 class Handle:
     """What ``instrument()`` returns: flush or shut down llmwatch's telemetry."""
 
-    def __init__(self, settings: Settings, tracer_provider: Any) -> None:
+    def __init__(self, settings: Settings, tracer_provider: Any, meter_provider: Any) -> None:
         self.settings = settings
         self.tracer_provider = tracer_provider
+        self.meter_provider = meter_provider
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Emit every finished call and push buffered spans to the exporters. True if all done in time."""
@@ -104,13 +107,20 @@ class _State:
         # one switchable processor per provider we attach exporters to
         self.processors: dict[int, _SwitchableProcessor] = {}
         self.atexit_registered = False
+        self.own_meter_provider: MeterProvider | None = None
+        # instruments are created once per (meter provider, semantic-convention set)
+        self.metrics: dict[tuple[int, str], Metrics] = {}
+        self.prices_warmed = False
+        self.auto_update_started = False
 
     def flush(self, timeout_millis: int) -> bool:
         active = pipeline.active()
         drained = active.flush(timeout_millis / 1000) if active is not None else True
-        provider = self.handle.tracer_provider if self.handle is not None else None
-        flush = getattr(provider, "force_flush", None)
-        flushed = flush(timeout_millis) if flush is not None else True
+        flushed = True
+        if self.handle is not None:
+            for provider in (self.handle.tracer_provider, self.handle.meter_provider):
+                flush = getattr(provider, "force_flush", None)
+                flushed = bool(flush(timeout_millis)) and flushed if flush is not None else flushed
         return bool(drained and flushed)
 
     def close_exporters(self) -> None:
@@ -134,11 +144,18 @@ def instrument(
     capture_content: bool | None = None,
     sample_rate: float | None = None,
     redact: Any = None,
+    prices: dict[str, Any] | str | None = None,
     *,
     content_max_chars: int | None = None,
+    prices_auto_update: bool | None = None,
+    metrics_semconv: str | None = None,
     tracer_provider: Any = None,
+    meter_provider: Any = None,
 ) -> Handle:
-    """Instrument every supported LLM SDK that is installed. Idempotent: a second call changes settings."""
+    """Instrument every supported LLM SDK that is installed. Idempotent: a second call changes settings.
+
+    Invalid settings (an unknown exporter, a bad price file) raise ``ValueError`` here, at start-up.
+    """
     settings = Settings.resolve(
         service_name=service_name,
         exporters=exporters,
@@ -146,19 +163,28 @@ def instrument(
         capture_content=capture_content,
         sample_rate=sample_rate,
         redact=redact,
+        prices=prices,
         content_max_chars=content_max_chars,
+        prices_auto_update=prices_auto_update,
+        metrics_semconv=metrics_semconv,
         tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
     )
+    price_book = pricing.PriceBook(pricing.load_overrides(settings.prices))
     with _state.lock:
         provider = _tracer_provider(settings)
         tracer = provider.get_tracer(n.SCOPE_NAME, __version__, schema_url=n.SCHEMA_URL)
+        meters = _meter_provider(settings, app_owns_tracing=provider is not _state.own_provider)
         content = ContentPolicy(settings.content_enabled(), settings.content_max_chars, settings.redact)
         old = pipeline.active()
         if old is not None:
             old.flush()
-        pipeline.set_active(pipeline.Pipeline(tracer, content))
+        pipeline.set_active(
+            pipeline.Pipeline(tracer, content, prices=price_book, metrics=_metrics(meters, settings.metrics_semconv))
+        )
         _sync_patches(settings)
-        _state.handle = Handle(settings, provider)
+        _warm_prices(settings)
+        _state.handle = Handle(settings, provider, meters)
         if not _state.atexit_registered:
             atexit.register(_state.at_exit)
             _state.atexit_registered = True
@@ -221,3 +247,49 @@ def _attach(provider: Any, exporters: tuple[Any, ...]) -> None:
         provider.add_span_processor(switchable)
         _state.processors[id(provider)] = switchable
     switchable.replace(exporters)
+
+
+def _meter_provider(settings: Settings, *, app_owns_tracing: bool) -> Any:
+    """The application's MeterProvider when it has one, else llmwatch's own (OTLP metrics when configured).
+
+    An application that owns tracing but has no MeterProvider yet gets the global proxy: our instruments start
+    recording once the application sets one, and llmwatch exports nothing on its behalf unless asked.
+    """
+    if settings.meter_provider is not None:
+        return settings.meter_provider
+    global_provider = metrics.get_meter_provider()
+    if type(global_provider).__name__ not in {"_ProxyMeterProvider", "NoOpMeterProvider"}:
+        return global_provider
+    if app_owns_tracing and settings.exporters is None:
+        return global_provider
+    if _state.own_meter_provider is None:
+        readers = [build_metric_reader(name) for name in settings.metric_exporters()]
+        resource = Resource.create({SERVICE_NAME: settings.service_name})
+        _state.own_meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        metrics.set_meter_provider(_state.own_meter_provider)
+    return _state.own_meter_provider
+
+
+def _metrics(meter_provider: Any, semconv: str) -> Metrics:
+    key = (id(meter_provider), semconv)
+    if key not in _state.metrics:
+        meter = meter_provider.get_meter(n.SCOPE_NAME, __version__, schema_url=n.SCHEMA_URL)
+        _state.metrics[key] = Metrics(meter, semconv)
+    return _state.metrics[key]
+
+
+def _warm_prices(settings: Settings) -> None:
+    """Load the price snapshot off the caller's thread, so the first priced call does not wait for it."""
+    if not _state.prices_warmed:
+        _state.prices_warmed = True
+        threading.Thread(target=_quietly, args=(pricing.warm_up,), name="llmwatch-prices", daemon=True).start()
+    if settings.prices_auto_update and not _state.auto_update_started:
+        _state.auto_update_started = True
+        _quietly(pricing.start_auto_update)
+
+
+def _quietly(fn: Any) -> None:
+    try:
+        fn()
+    except Exception as exc:
+        logger.warning("llmwatch: price data could not be loaded: %r", exc)

@@ -19,7 +19,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--calls", type=int, default=24, help="number of model calls (default 24)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (default 7)")
+    prices = commands.add_parser("prices", help="show the per-million-token rates llmwatch uses, and their source")
+    prices.add_argument("model", nargs="?", help="a model name (default: list the overrides in use)")
+    prices.add_argument("--provider", default="openai", help="gen_ai.provider.name to look up (default openai)")
+    prices.add_argument("--prices", dest="prices_file", help="a price override file (default: $LLMWATCH_PRICES)")
     args = parser.parse_args(argv)
+
+    if args.command == "prices":
+        from llmwatch._prices_command import show_prices
+
+        return show_prices(args.model, provider=args.provider, prices_file=args.prices_file, out=sys.stdout)
 
     if args.command == "demo":
         from llmwatch._demo import run_demo

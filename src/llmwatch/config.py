@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -68,6 +68,22 @@ OPTIONS: dict[str, Option] = {
         "Share of traces recorded, 0..1 (default 1.0), parent-based; applies when llmwatch builds the TracerProvider.",
     ),
     "redact": Option((), "A callable(str) -> str applied to every captured text before it is recorded."),
+    "prices": Option(
+        ("LLMWATCH_PRICES",),
+        "Price overrides in USD per million tokens: a mapping model -> {input, output, cache_read, cache_write, "
+        "reasoning, input_audio, output_audio}, or a .json/.toml file of the same (env: the file path).",
+    ),
+    "prices_auto_update": Option(
+        ("LLMWATCH_PRICES_AUTO_UPDATE",),
+        "Let genai-prices refresh its price data from the internet in the background (off: the offline snapshot "
+        "shipped with the package is used).",
+    ),
+    "metrics_semconv": Option(
+        ("LLMWATCH_METRICS_SEMCONV",),
+        "Which GenAI metric names to emit: 'v1.41' (default, gen_ai.client.operation.duration / token.usage) or "
+        "'latest' (the gen_ai.client.inference.* set).",
+    ),
+    "meter_provider": Option((), "Use this MeterProvider instead of the global one (as OTel instrumentors do)."),
     "tracer_provider": Option((), "Use this TracerProvider instead of the global one (as OTel instrumentors do)."),
 }
 
@@ -91,7 +107,11 @@ class Settings(BaseModel):
     content_max_chars: int = Field(default=DEFAULT_CONTENT_MAX_CHARS, ge=16)
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     redact: Callable[[str], str] | None = None
+    prices: Any = None
+    prices_auto_update: bool = False
+    metrics_semconv: Literal["v1.41", "latest"] = "v1.41"
     tracer_provider: Any = None
+    meter_provider: Any = None
 
     @field_validator("exporters", mode="before")
     @classmethod
@@ -143,6 +163,17 @@ class Settings(BaseModel):
         if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             return ("otlp",)
         return ("console",)
+
+    def metric_exporters(self) -> tuple[str, ...]:
+        """Exporter names that also carry metrics: those asked for, else OTLP when an endpoint is set.
+
+        The automatic console fallback is for spans only: printing metrics every minute would be noise.
+        """
+        if self.exporters is not None:
+            return tuple(e for e in self.exporters if isinstance(e, str))
+        if os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            return ("otlp",)
+        return ()
 
     def content_enabled(self) -> bool:
         """Whether content is captured: explicit setting, else off (every exporter so far is remote)."""

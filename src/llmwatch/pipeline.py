@@ -1,8 +1,9 @@
 """What happens to a Call record once the provider has answered: the order of the stages lives only here.
 
-``start`` opens the span; ``finish`` runs token estimation (when the provider sent no usage), then the
-telemetry. Work that could be slow on the caller's thread (loading a tokenizer to estimate usage) runs on one
-background finisher thread; the span keeps its real end time either way.
+``start`` opens the span; ``finish`` runs token estimation (when the provider sent no usage), pricing, then the
+telemetry (span attributes, metrics). Work that could be slow on the caller's thread (loading a tokenizer to
+estimate usage, the first price lookup of a model) runs on one background finisher thread; the span keeps its
+real end time either way.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import Span, Tracer
 
 from llmwatch import _guard
+from llmwatch.pricing import SOURCE_UNKNOWN, PriceBook, cost_of
 from llmwatch.record import Call, Message, Usage
 from llmwatch.telemetry import names as n
 from llmwatch.telemetry.attributes import ContentPolicy
+from llmwatch.telemetry.metrics import Metrics
 from llmwatch.telemetry.spans import close_span, open_span
 
 logger = logging.getLogger("llmwatch")
@@ -51,9 +54,19 @@ class Tracked:
 class Pipeline:
     """Turns finished Call records into telemetry with the settings of the current ``instrument()``."""
 
-    def __init__(self, tracer: Tracer, content: ContentPolicy, *, estimate_tokens: bool = True) -> None:
+    def __init__(
+        self,
+        tracer: Tracer,
+        content: ContentPolicy,
+        *,
+        prices: PriceBook | None = None,
+        metrics: Metrics | None = None,
+        estimate_tokens: bool = True,
+    ) -> None:
         self.tracer = tracer
         self.content = content
+        self.prices = prices if prices is not None else PriceBook()
+        self.metrics = metrics
         self.estimate_tokens = estimate_tokens
         self._finisher = _Finisher(self)
 
@@ -71,7 +84,8 @@ class Pipeline:
         end_time_ns = call.start_time_ns + (call.end_monotonic_ns - call.start_monotonic_ns)
         if call.error is not None and call.error_type is None:
             call.error_type = error_type(call.error)
-        if self.estimate_tokens and needs_estimate(call):
+        estimate = self.estimate_tokens and needs_estimate(call)
+        if estimate or (has_usage(call) and not self.prices.is_resolved(call)):
             self._finisher.submit(tracked, end_time_ns)
         else:
             self.emit(tracked, end_time_ns)
@@ -81,12 +95,15 @@ class Pipeline:
         call = tracked.call
         if self.estimate_tokens and needs_estimate(call):
             _guard.run_guarded("tokens.estimate", None, estimate_usage, call)
+        _guard.run_guarded("pricing", None, price, call, self.prices)
         try:
             close_span(tracked.span, call, self.content, end_time_ns)
         except Exception as exc:
             if tracked.span.is_recording():
                 tracked.span.end(end_time=end_time_ns)
             _guard.report("telemetry.close_span", exc)
+        if self.metrics is not None:
+            _guard.run_guarded("telemetry.metrics", None, self.metrics.record, call)
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until every deferred record has been emitted."""
@@ -100,10 +117,25 @@ def error_type(error: BaseException) -> str:
     return cls.__qualname__ if module in {"builtins", "__main__"} else f"{module}.{cls.__qualname__}"
 
 
+def has_usage(call: Call) -> bool:
+    return call.usage.input_tokens is not None or call.usage.output_tokens is not None
+
+
+def price(call: Call, prices: PriceBook) -> None:
+    """Set the call's cost from its usage, or mark the price unknown (never a cost of zero)."""
+    if not has_usage(call):
+        return
+    rates = prices.rates_for(call)
+    if rates is None:
+        call.cost_source = SOURCE_UNKNOWN
+        return
+    cost = cost_of(call, rates)
+    call.cost_input_usd, call.cost_output_usd, call.cost_source = cost.input_usd, cost.output_usd, rates.source
+
+
 def needs_estimate(call: Call) -> bool:
     """True when the provider reported no usage but the call produced (or consumed) tokens."""
-    usage = call.usage
-    if usage.input_tokens is not None or usage.output_tokens is not None:
+    if has_usage(call):
         return False
     if call.operation not in _ESTIMABLE_OPERATIONS:
         return False

@@ -40,6 +40,8 @@ class Usage:
     cache_read_input_tokens: int | None = None
     cache_write_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
+    input_audio_tokens: int | None = None
+    output_audio_tokens: int | None = None
     #: True when the provider sent no usage and the counts were computed locally.
     estimated: bool = False
 
@@ -90,6 +92,11 @@ class Call:
     system_fingerprint: str | None = None
     embedding_dimensions: int | None = None
     usage: Usage = field(default_factory=Usage)
+
+    # cost (USD), set by the pricing stage; None when no price is known
+    cost_input_usd: float | None = None
+    cost_output_usd: float | None = None
+    cost_source: str | None = None
 
     # timings, from time.monotonic_ns() except start_time_ns (wall clock, for the span)
     start_time_ns: int = 0

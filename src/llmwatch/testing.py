@@ -2,7 +2,8 @@
 
 - :class:`FakeLLMServer`: a loopback, OpenAI-compatible HTTP server (chat, streams, responses, completions,
   embeddings, injected errors) to point a real client at with ``base_url=server.url``.
-- :func:`capture_spans`: instrument with an in-memory exporter and read back the finished spans.
+- :func:`capture_spans`: instrument with an in-memory exporter and metric reader, and read back the finished
+  spans and the metrics.
 
 Example::
 
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, Metric
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -33,8 +36,9 @@ __all__ = ["CapturedSpans", "FakeLLMServer", "RecordedRequest", "capture_spans"]
 class CapturedSpans:
     """Finished spans recorded while :func:`capture_spans` is active."""
 
-    def __init__(self, exporter: InMemorySpanExporter, handle: Handle) -> None:
+    def __init__(self, exporter: InMemorySpanExporter, metric_reader: InMemoryMetricReader, handle: Handle) -> None:
         self.exporter = exporter
+        self.metric_reader = metric_reader
         self.handle = handle
 
     def spans(self) -> list[ReadableSpan]:
@@ -46,6 +50,17 @@ class CapturedSpans:
         """Only the model-call spans (those with ``gen_ai.operation.name``)."""
         return [s for s in self.spans() if s.attributes and "gen_ai.operation.name" in s.attributes]
 
+    def metrics(self) -> dict[str, Metric]:
+        """The metrics recorded so far (cumulative), by name."""
+        self.handle.force_flush()
+        data = self.metric_reader.get_metrics_data()
+        found: dict[str, Metric] = {}
+        for resource_metrics in data.resource_metrics if data else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    found[metric.name] = metric
+        return found
+
     def clear(self) -> None:
         """Forget the spans captured so far."""
         self.handle.force_flush()
@@ -54,11 +69,16 @@ class CapturedSpans:
 
 @contextmanager
 def capture_spans(**instrument_kwargs: Any) -> Iterator[CapturedSpans]:
-    """Instrument with an in-memory exporter (plus any ``instrument()`` arguments); uninstrument on exit."""
+    """Instrument with an in-memory exporter and metric reader (plus any ``instrument()`` arguments).
+
+    Uninstruments on exit.
+    """
     exporter = InMemorySpanExporter()
+    reader = InMemoryMetricReader()
+    instrument_kwargs.setdefault("meter_provider", MeterProvider(metric_readers=[reader]))
     handle = instrument(exporters=[exporter], **instrument_kwargs)
     try:
-        yield CapturedSpans(exporter, handle)
+        yield CapturedSpans(exporter, reader, handle)
     finally:
         handle.force_flush()
         uninstrument()

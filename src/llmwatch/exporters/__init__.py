@@ -1,10 +1,11 @@
-"""Exporter selection: names in ``exporters=`` / ``LLMWATCH_EXPORTERS`` -> SpanExporter instances."""
+"""Exporter selection: names in ``exporters=`` / ``LLMWATCH_EXPORTERS`` -> span exporters and metric readers."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 
@@ -37,3 +38,23 @@ def otlp_exporter() -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
     return HttpExporter()
+
+
+def build_metric_reader(spec: str) -> MetricReader:
+    """A periodic reader for ``"otlp"`` (protocol as for spans) or ``"console"`` metrics."""
+    if spec == "console":
+        return PeriodicExportingMetricReader(ConsoleMetricExporter())
+    if spec != "otlp":
+        raise ValueError(f"unknown metric exporter {spec!r}")
+    protocol = (
+        (os.environ.get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "")
+        .strip()
+        .lower()
+    )
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcMetrics
+
+        return PeriodicExportingMetricReader(GrpcMetrics())
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetrics
+
+    return PeriodicExportingMetricReader(HttpMetrics())

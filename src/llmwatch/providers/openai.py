@@ -157,6 +157,8 @@ def _usage(usage: Any) -> Usage:
         cache_read_input_tokens=getattr(in_details, "cached_tokens", None),
         cache_write_input_tokens=getattr(in_details, "cache_write_tokens", None),
         reasoning_output_tokens=getattr(out_details, "reasoning_tokens", None),
+        input_audio_tokens=getattr(in_details, "audio_tokens", None),
+        output_audio_tokens=getattr(out_details, "audio_tokens", None),
     )
 
 

@@ -44,6 +44,7 @@ def end_attributes(call: Call) -> Attributes:
     _request_attributes(call, attrs)
     _response_attributes(call, attrs)
     _usage_attributes(call, attrs)
+    _cost_attributes(call, attrs)
     if call.error_type is not None:
         attrs[n.ERROR_TYPE] = call.error_type
     return attrs
@@ -106,6 +107,17 @@ def _usage_attributes(call: Call, attrs: Attributes) -> None:
     _put(attrs, n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
     if usage.estimated:
         attrs[n.LLMWATCH_USAGE_ESTIMATED] = True
+
+
+def _cost_attributes(call: Call, attrs: Attributes) -> None:
+    _put(attrs, n.LLMWATCH_COST_SOURCE, call.cost_source)
+    if call.cost_input_usd is None or call.cost_output_usd is None:
+        return
+    attrs[n.LLMWATCH_COST_INPUT_USD] = call.cost_input_usd
+    attrs[n.LLMWATCH_COST_OUTPUT_USD] = call.cost_output_usd
+    attrs[n.LLMWATCH_COST_TOTAL_USD] = call.cost_input_usd + call.cost_output_usd
+    if call.usage.estimated:
+        attrs[n.LLMWATCH_COST_ESTIMATED] = True
 
 
 def _output_tokens_per_second(call: Call) -> float | None:

@@ -66,6 +66,11 @@ LLMWATCH_USAGE_ESTIMATED: Final = "llmwatch.usage.estimated"
 LLMWATCH_LATENCY_TIME_TO_FIRST_TOKEN: Final = "llmwatch.latency.time_to_first_token"
 LLMWATCH_LATENCY_OUTPUT_TOKENS_PER_SECOND: Final = "llmwatch.latency.output_tokens_per_second"
 LLMWATCH_CONTENT_TRUNCATED: Final = "llmwatch.content.truncated"
+LLMWATCH_COST_INPUT_USD: Final = "llmwatch.cost.input_usd"
+LLMWATCH_COST_OUTPUT_USD: Final = "llmwatch.cost.output_usd"
+LLMWATCH_COST_TOTAL_USD: Final = "llmwatch.cost.total_usd"
+LLMWATCH_COST_SOURCE: Final = "llmwatch.cost.source"
+LLMWATCH_COST_ESTIMATED: Final = "llmwatch.cost.estimated"
 
 # --- values ------------------------------------------------------------------------------------------------
 OP_CHAT: Final = "chat"
@@ -81,3 +86,26 @@ OPENAI_API_CHAT_COMPLETIONS: Final = "chat_completions"
 OPENAI_API_RESPONSES: Final = "responses"
 
 FINISH_REASON_ERROR: Final = "error"
+
+# --- metrics ----------------------------------------------------------------------------------------------
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
+GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
+# v1.41 set (default)
+M_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+M_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+M_OPERATION_TTFC: Final = "gen_ai.client.operation.time_to_first_chunk"
+# newest gen_ai.client.inference.* set (metrics_semconv="latest")
+M_INFERENCE_DURATION: Final = "gen_ai.client.inference.duration"
+M_INFERENCE_TTFC: Final = "gen_ai.client.inference.time_to_first_chunk"
+M_USAGE_INPUT: Final = "gen_ai.client.inference.usage.input_tokens"
+M_USAGE_OUTPUT: Final = "gen_ai.client.inference.usage.output_tokens"
+M_USAGE_CACHE_READ: Final = "gen_ai.client.inference.usage.cache_read.input_tokens"
+M_USAGE_CACHE_WRITE: Final = "gen_ai.client.inference.usage.cache_write.input_tokens"
+M_USAGE_REASONING: Final = "gen_ai.client.inference.usage.reasoning.output_tokens"
+M_OPERATION_INPUT: Final = "gen_ai.client.inference.operation.input_tokens"
+M_OPERATION_OUTPUT: Final = "gen_ai.client.inference.operation.output_tokens"
+M_EMBEDDINGS_DURATION: Final = "gen_ai.client.embeddings.duration"
+M_EMBEDDINGS_INPUT: Final = "gen_ai.client.embeddings.operation.input_tokens"
+# llmwatch
+M_LLMWATCH_COST: Final = "llmwatch.client.cost"
+M_LLMWATCH_REQUESTS: Final = "llmwatch.client.requests"
