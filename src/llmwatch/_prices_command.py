@@ -40,9 +40,9 @@ def show_prices(model: str | None, *, provider: str, prices_file: str | None, ou
             out.write("No price overrides in use (set LLMWATCH_PRICES or pass --prices); prices come from the\n")
             out.write("genai-prices offline snapshot. Name a model to see its rates: llmwatch prices gpt-4o-mini\n")
             return 0
-        for name, rates in overrides.items():
+        for name, override in overrides.items():
             out.write(f"{name}\n")
-            _print_rates(rates, out)
+            _print_rates(override, out)
         return 0
     rates = pricing.PriceBook(overrides).rates_for(Call(operation="chat", provider=provider, request_model=model))
     out.write(f"{model} ({provider})\n")
