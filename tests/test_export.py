@@ -17,7 +17,11 @@ from typing import Any
 
 import grpc
 import pytest
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+#: Metric export requests received by the loopback collector of the current test.
+METRIC_REQUESTS: list[Any] = []
 
 APP = textwrap.dedent(
     """
@@ -65,18 +69,27 @@ def received_spans(requests: list[trace_service_pb2.ExportTraceServiceRequest]) 
 def http_collector() -> Iterator[tuple[str, list[Any], list[dict[str, str]]]]:
     requests: list[Any] = []
     headers: list[dict[str, str]] = []
+    metric_requests = METRIC_REQUESTS
+    metric_requests.clear()
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
-            message = trace_service_pb2.ExportTraceServiceRequest()
-            message.ParseFromString(body)
-            requests.append(message)
-            headers.append({k.lower(): v for k, v in self.headers.items()})
+            if self.path == "/v1/metrics":
+                metric_request = metrics_service_pb2.ExportMetricsServiceRequest()
+                metric_request.ParseFromString(body)
+                metric_requests.append(metric_request)
+                reply = metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString()
+            else:
+                message = trace_service_pb2.ExportTraceServiceRequest()
+                message.ParseFromString(body)
+                requests.append(message)
+                headers.append({k.lower(): v for k, v in self.headers.items()})
+                reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
             self.end_headers()
-            self.wfile.write(trace_service_pb2.ExportTraceServiceResponse().SerializeToString())
+            self.wfile.write(reply)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -109,6 +122,32 @@ def test_otlp_http_with_headers_like_honeycomb(http_collector: tuple[str, list[A
     assert headers[0]["x-honeycomb-team"] == "test-team-key"
     assert "sk-live-DO-NOT-LEAK" not in str(requests)
     assert result.stdout == ""  # no console exporter when OTLP is configured
+
+
+def test_otlp_metrics_next_to_the_spans(http_collector: tuple[str, list[Any], list[dict[str, str]]]) -> None:
+    endpoint, requests, _ = http_collector
+
+    run_app(APP, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+
+    ((_, span),) = received_spans(requests)
+    metrics = {
+        metric.name: metric
+        for request in METRIC_REQUESTS
+        for rm in request.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+    }
+    assert {name: metrics[name].unit for name in metrics} == {
+        "gen_ai.client.operation.duration": "s",
+        "gen_ai.client.token.usage": "{token}",
+        "llmwatch.client.cost": "USD",
+        "llmwatch.client.requests": "{request}",
+    }
+    duration = metrics["gen_ai.client.operation.duration"].histogram.data_points[0]
+    assert list(duration.explicit_bounds) == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24,
+                                              20.48, 40.96, 81.92]  # fmt: skip
+    cost = metrics["llmwatch.client.cost"].sum.data_points[0].as_double
+    assert abs(cost - span_attributes(span)["llmwatch.cost.total_usd"]) < 1e-12
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
