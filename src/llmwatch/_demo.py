@@ -20,7 +20,7 @@ _QUESTIONS = [
     "What is the capital of Australia, and why is it not Sydney?",
     "Give me a regex that matches ISO 8601 dates.",
 ]
-_MODELS = ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o", "o4-mini"]
+_MODELS = ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o", "o4-mini", "ft:acme-support-v2"]
 
 
 def run_demo(*, calls: int, seed: int, out: TextIO) -> int:
@@ -79,10 +79,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _print(spans: list[Any], out: TextIO) -> None:
-    out.write(f"{'span':<34} {'in':>6} {'out':>6} {'ms':>7} {'ttft ms':>8}  status\n")
+    out.write(f"{'span':<34} {'in':>6} {'out':>6} {'cost $':>10} {'ms':>7} {'ttft ms':>8}  status\n")
     durations: list[float] = []
     ttfts: list[float] = []
     totals = {"in": 0, "out": 0, "estimated": 0, "errors": 0}
+    cost_total = 0.0
+    unpriced: set[str] = set()
     for span in spans:
         attrs = span.attributes
         duration_ms = (span.end_time - span.start_time) / 1e6
@@ -101,13 +103,23 @@ def _print(spans: list[Any], out: TextIO) -> None:
             f"ERROR {error}" if error else ("ok (estimated tokens)" if attrs.get("llmwatch.usage.estimated") else "ok")
         )
         ttft_text = f"{ttft * 1000:8.1f}" if ttft is not None else f"{'-':>8}"
-        out.write(f"{span.name:<34} {tokens_in:>6} {tokens_out:>6} {duration_ms:>7.1f} {ttft_text}  {status}\n")
+        cost = attrs.get("llmwatch.cost.total_usd")
+        if cost is not None:
+            cost_total += float(cost)
+        elif attrs.get("llmwatch.cost.source") == "unknown":
+            unpriced.add(str(attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model")))
+        cost_text = f"{cost:10.6f}" if cost is not None else f"{'-':>10}"
+        out.write(
+            f"{span.name:<34} {tokens_in:>6} {tokens_out:>6} {cost_text} {duration_ms:>7.1f} {ttft_text}  {status}\n"
+        )
     out.write(
         f"\n{len(spans)} calls, {totals['errors']} failed, {totals['in']} input + {totals['out']} output tokens "
-        f"({totals['estimated']} calls estimated offline)\n"
+        f"({totals['estimated']} calls estimated offline), estimated cost ${cost_total:.6f}\n"
         f"latency p50 {_percentile(durations, 0.5):.1f} ms, p90 {_percentile(durations, 0.9):.1f} ms, "
         f"p95 {_percentile(durations, 0.95):.1f} ms"
     )
     if ttfts:
         out.write(f"; time to first token p50 {_percentile(ttfts, 0.5):.1f} ms")
     out.write("\n")
+    if unpriced:
+        out.write(f"no price known (not counted as free): {', '.join(sorted(unpriced))}\n")

@@ -197,6 +197,8 @@ def load_overrides(value: dict[str, Any] | str | Path | None) -> dict[str, Rates
 
 
 _MISSING = object()
+#: Models already warned about as unpriced: one warning per model per process, across re-instrumentation.
+_warned: set[str] = set()
 
 
 class PriceBook:
@@ -205,7 +207,6 @@ class PriceBook:
     def __init__(self, overrides: dict[str, Rates] | None = None) -> None:
         self.overrides = overrides or {}
         self._cache: dict[tuple[str, str | None, str | None, str | None], Rates | None] = {}
-        self._warned: set[str] = set()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -226,9 +227,9 @@ class PriceBook:
         with self._lock:
             self._cache[key] = rates
             model = call.response_model or call.request_model or "(no model)"
-            first = rates is None and model not in self._warned
+            first = rates is None and model not in _warned
             if first:
-                self._warned.add(model)
+                _warned.add(model)
         if first:
             logger.warning(
                 "llmwatch: no price known for model %r (provider %s); its calls carry llmwatch.cost.source=unknown "
