@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry.trace import Span, Tracer
@@ -86,12 +87,16 @@ class Pipeline:
             call.error_type = error_type(call.error)
         estimate = self.estimate_tokens and needs_estimate(call)
         if estimate or (has_usage(call) and not self.prices.is_resolved(call)):
-            self._finisher.submit(tracked, end_time_ns)
+            self._finisher.submit(self.emit, tracked, end_time_ns)
         else:
-            self.emit(tracked, end_time_ns)
+            self.emit(tracked, end_time_ns, metrics_inline=False)
 
-    def emit(self, tracked: Tracked, end_time_ns: int) -> None:
-        """Run the stages and end the span. Each stage is guarded: a fault loses that stage only."""
+    def emit(self, tracked: Tracked, end_time_ns: int, *, metrics_inline: bool = True) -> None:
+        """Run the stages and end the span. Each stage is guarded: a fault loses that stage only.
+
+        Metrics are recorded on the finisher thread unless this already runs there: nothing in them has to
+        happen before the user's call returns.
+        """
         call = tracked.call
         if self.estimate_tokens and needs_estimate(call):
             _guard.run_guarded("tokens.estimate", None, estimate_usage, call)
@@ -103,7 +108,10 @@ class Pipeline:
                 tracked.span.end(end_time=end_time_ns)
             _guard.report("telemetry.close_span", exc)
         if self.metrics is not None:
-            _guard.run_guarded("telemetry.metrics", None, self.metrics.record, call)
+            if metrics_inline:
+                _guard.run_guarded("telemetry.metrics", None, self.metrics.record, call)
+            else:
+                self._finisher.submit(_guard.run_guarded, "telemetry.metrics", None, self.metrics.record, call)
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait until every deferred record has been emitted."""
@@ -176,17 +184,21 @@ def _message_text(message: Message) -> str:
 
 
 class _Finisher:
-    """One daemon thread that emits records whose completion may be slow."""
+    """One daemon thread that runs the work that need not (or must not) delay the user's call."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
-        self._queue: queue.Queue[tuple[Tracked, int]] = queue.Queue()
+        self._queue: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = queue.SimpleQueue()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._errors: list[BaseException] = []
 
-    def submit(self, tracked: Tracked, end_time_ns: int) -> None:
-        self._queue.put((tracked, end_time_ns))
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        with self._pending_lock:
+            self._pending += 1
+        self._queue.put((fn, args))
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -195,24 +207,25 @@ class _Finisher:
 
     def drain(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
-        while self._queue.unfinished_tasks:
+        while self._pending:
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.005)
+            time.sleep(0.002)
         if self._errors and _guard.strict():
             raise self._errors.pop(0)
         return True
 
     def _run(self) -> None:
         while True:
-            tracked, end_time_ns = self._queue.get()
+            fn, args = self._queue.get()
             try:
-                self._pipeline.emit(tracked, end_time_ns)
-            except Exception as exc:  # strict mode re-raises from emit: surface it at the next flush
+                fn(*args)
+            except Exception as exc:  # strict mode re-raises from the guarded stages: surface it at the next flush
                 self._errors.append(exc)
                 logger.warning("llmwatch: finisher failed: %r", exc)
             finally:
-                self._queue.task_done()
+                with self._pending_lock:
+                    self._pending -= 1
 
 
 _active: Pipeline | None = None
