@@ -6,5 +6,6 @@
 
 from llmwatch._setup import Handle, instrument, uninstrument
 from llmwatch._version import __version__
+from llmwatch.context import attributes, propagate
 
-__all__ = ["Handle", "__version__", "instrument", "uninstrument"]
+__all__ = ["Handle", "__version__", "attributes", "instrument", "propagate", "uninstrument"]

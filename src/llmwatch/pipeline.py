@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.trace import Span, Tracer
 
-from llmwatch import _guard
+from llmwatch import _guard, context
 from llmwatch.pricing import SOURCE_UNKNOWN, PriceBook, cost_of
 from llmwatch.record import Call, Message, Usage
 from llmwatch.telemetry import names as n
@@ -73,6 +73,7 @@ class Pipeline:
 
     def start(self, call: Call) -> Tracked:
         """Stamp the start time and open the span."""
+        call.context_attributes = context.current()
         call.start_time_ns = time.time_ns()
         call.start_monotonic_ns = time.monotonic_ns()
         return Tracked(call, open_span(self.tracer, call), self)

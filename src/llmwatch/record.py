@@ -7,6 +7,7 @@ This module imports nothing from OpenTelemetry or any provider SDK.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,8 @@ class Call:
     server_port: int | None = None
     #: Provider-specific API flavour (e.g. OpenAI ``chat_completions`` / ``responses``).
     api_type: str | None = None
+    #: Context attributes in effect when the call started (``llmwatch.attributes``, prompt name/version).
+    context_attributes: Mapping[str, str] = field(default_factory=dict)
 
     # request parameters (None = not sent)
     stream: bool = False

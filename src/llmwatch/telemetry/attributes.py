@@ -30,6 +30,7 @@ def start_attributes(call: Call) -> Attributes:
     _put(attrs, n.SERVER_ADDRESS, call.server_address)
     if call.server_address is not None:
         _put(attrs, n.SERVER_PORT, call.server_port)
+    attrs.update(call.context_attributes)
     return attrs
 
 

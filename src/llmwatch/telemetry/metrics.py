@@ -37,6 +37,7 @@ def _base_attributes(call: Call) -> dict[str, Any]:
     ):
         if value is not None:
             attrs[key] = value
+    attrs.update(call.context_attributes)  # user, session, feature, prompt: cost and latency by each
     return attrs
 
 

@@ -62,6 +62,11 @@ HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 ERROR_TYPE_OTHER: Final = "_OTHER"
 
 # --- llmwatch attributes ---------------------------------------------------------------------------------
+USER_ID: Final = "user.id"
+SESSION_ID: Final = "session.id"
+LLMWATCH_ATTR_PREFIX: Final = "llmwatch.attr."
+LLMWATCH_PROMPT_NAME: Final = "llmwatch.prompt.name"
+LLMWATCH_PROMPT_VERSION: Final = "llmwatch.prompt.version"
 LLMWATCH_USAGE_ESTIMATED: Final = "llmwatch.usage.estimated"
 LLMWATCH_LATENCY_TIME_TO_FIRST_TOKEN: Final = "llmwatch.latency.time_to_first_token"
 LLMWATCH_LATENCY_OUTPUT_TOKENS_PER_SECOND: Final = "llmwatch.latency.output_tokens_per_second"
