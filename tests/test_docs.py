@@ -35,7 +35,13 @@ def test_every_emitted_name_is_documented() -> None:
     metrics_page = (DOCS / "metrics.md").read_text()
     shorthand = re.findall(r"`(gen_ai\.request\.[a-z_]+)`, `\.([a-z_]+)`", text)
     for key, value in vars(names).items():
-        if not key.isupper() or not isinstance(value, str) or "." not in value or key == "SCHEMA_URL":
+        if (
+            not key.isupper()
+            or not isinstance(value, str)
+            or "." not in value
+            or value.endswith(".")
+            or key == "SCHEMA_URL"
+        ):
             continue
         if key.startswith("M_") or key in {"GEN_AI_TOKEN_TYPE", "GEN_AI_TOKEN_MODALITY"}:
             assert f"`{value}`" in metrics_page, value

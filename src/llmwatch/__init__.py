@@ -7,5 +7,15 @@
 from llmwatch._setup import Handle, instrument, uninstrument
 from llmwatch._version import __version__
 from llmwatch.context import attributes, propagate
+from llmwatch.decorators import prompt, trace
 
-__all__ = ["Handle", "__version__", "attributes", "instrument", "propagate", "uninstrument"]
+__all__ = [
+    "Handle",
+    "__version__",
+    "attributes",
+    "instrument",
+    "prompt",
+    "propagate",
+    "trace",
+    "uninstrument",
+]

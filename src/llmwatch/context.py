@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, ParamSpec, TypeVar
@@ -118,3 +119,80 @@ def propagate(fn: Callable[P, R]) -> Callable[P, R]:
         return context.copy().run(fn, *args, **kwargs)
 
     return run
+
+
+class Rollup:
+    """Sums the calls made inside a decorated function, and closes its span once every call has finished.
+
+    A call inside may finish after the function returns (a stream read later, or usage estimated on the
+    background thread): the span then ends when the last of those calls is recorded, with the function's own
+    end time.
+    """
+
+    def __init__(self, on_close: Callable[[Rollup], None]) -> None:
+        self.calls = 0
+        self.failed_calls = 0
+        self.unpriced_calls = 0
+        self.cost_usd = 0.0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.estimated = False
+        self._on_close = on_close
+        self._pending = 0
+        self._closed = False
+        self._fired = False
+        self._lock = threading.Lock()
+
+    def child_started(self) -> None:
+        with self._lock:
+            self._pending += 1
+
+    def child_finished(self, call: Any) -> None:
+        with self._lock:
+            self.calls += 1
+            self.failed_calls += call.error is not None
+            usage = call.usage
+            self.input_tokens += usage.input_tokens or 0
+            self.output_tokens += usage.output_tokens or 0
+            self.estimated = self.estimated or usage.estimated
+            if call.cost_input_usd is not None and call.cost_output_usd is not None:
+                self.cost_usd += call.cost_input_usd + call.cost_output_usd
+            elif usage.input_tokens is not None or usage.output_tokens is not None:
+                self.unpriced_calls += 1
+            self._pending -= 1
+        self._maybe_fire()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._maybe_fire()
+
+    def _maybe_fire(self) -> None:
+        with self._lock:
+            fire = self._closed and self._pending == 0 and not self._fired
+            self._fired = self._fired or fire
+        if fire:
+            self._on_close(self)
+
+
+_ROLLUPS: contextvars.ContextVar[tuple[Rollup, ...]] = contextvars.ContextVar("llmwatch_rollups", default=())
+
+
+def current_rollups() -> tuple[Rollup, ...]:
+    """The roll-ups of the decorated functions enclosing this point, outermost first."""
+    return _ROLLUPS.get()
+
+
+def enter_scope(values: Mapping[str, str], rollup: Rollup | None) -> tuple[contextvars.Token[Any], ...]:
+    """Make ``values`` (merged) and ``rollup`` current; returns the tokens for :func:`exit_scope`."""
+    tokens: list[contextvars.Token[Any]] = []
+    if values:
+        tokens.append(_ATTRIBUTES.set(MappingProxyType({**_ATTRIBUTES.get(), **values})))
+    if rollup is not None:
+        tokens.append(_ROLLUPS.set((*_ROLLUPS.get(), rollup)))
+    return tuple(tokens)
+
+
+def exit_scope(tokens: tuple[contextvars.Token[Any], ...]) -> None:
+    for token in reversed(tokens):
+        token.var.reset(token)

@@ -74,6 +74,9 @@ class Pipeline:
     def start(self, call: Call) -> Tracked:
         """Stamp the start time and open the span."""
         call.context_attributes = context.current()
+        call.rollups = context.current_rollups()
+        for rollup in call.rollups:
+            rollup.child_started()
         call.start_time_ns = time.time_ns()
         call.start_monotonic_ns = time.monotonic_ns()
         return Tracked(call, open_span(self.tracer, call), self)
@@ -108,6 +111,8 @@ class Pipeline:
             if tracked.span.is_recording():
                 tracked.span.end(end_time=end_time_ns)
             _guard.report("telemetry.close_span", exc)
+        for rollup in call.rollups:
+            _guard.run_guarded("rollup", None, rollup.child_finished, call)
         if self.metrics is not None:
             if metrics_inline:
                 _guard.run_guarded("telemetry.metrics", None, self.metrics.record, call)

@@ -60,6 +60,8 @@ class Call:
     api_type: str | None = None
     #: Context attributes in effect when the call started (``llmwatch.attributes``, prompt name/version).
     context_attributes: Mapping[str, str] = field(default_factory=dict)
+    #: Roll-ups of the decorated functions around the call (``llmwatch.context.Rollup``), told when it ends.
+    rollups: tuple[Any, ...] = ()
 
     # request parameters (None = not sent)
     stream: bool = False

@@ -26,6 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, Metric
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from llmwatch._fake_server import FakeLLMServer, RecordedRequest
 from llmwatch._setup import Handle, instrument, uninstrument
@@ -47,8 +48,12 @@ class CapturedSpans:
         return list(self.exporter.get_finished_spans())
 
     def llm_spans(self) -> list[ReadableSpan]:
-        """Only the model-call spans (those with ``gen_ai.operation.name``)."""
-        return [s for s in self.spans() if s.attributes and "gen_ai.operation.name" in s.attributes]
+        """Only the model-call spans (CLIENT spans with ``gen_ai.operation.name``)."""
+        return [
+            s
+            for s in self.spans()
+            if s.kind == SpanKind.CLIENT and s.attributes and "gen_ai.operation.name" in s.attributes
+        ]
 
     def metrics(self) -> dict[str, Metric]:
         """The metrics recorded so far (cumulative), by name."""

@@ -194,7 +194,18 @@ def _messages(messages: Iterable[Message], clip: _Clipper) -> list[dict[str, Any
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, default=_short_repr, separators=(",", ":"))
+
+
+def _short_repr(value: Any) -> str:
+    """What a value JSON cannot encode becomes: its repr, capped."""
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def clip_value(value: Any, content: ContentPolicy) -> str:
+    """Any Python value as JSON text for a span attribute, redacted and capped like message content."""
+    return _Clipper(content).text(_json(value))
 
 
 def _put(attrs: Attributes, key: str, value: AttributeValue | None) -> None:
