@@ -13,6 +13,8 @@ import pytest
 
 from llmwatch.testing import CapturedSpans, FakeLLMServer, capture_spans
 
+pytest_plugins = ["pytester"]
+
 API_KEY = "sk-test-SECRET-key-1234567890"
 
 
