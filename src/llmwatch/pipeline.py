@@ -9,6 +9,7 @@ real end time either way.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -69,7 +70,7 @@ class Pipeline:
         self.prices = prices if prices is not None else PriceBook()
         self.metrics = metrics
         self.estimate_tokens = estimate_tokens
-        self._finisher = _Finisher(self)
+        self._finisher = _FINISHER
 
     def start(self, call: Call) -> Tracked:
         """Stamp the start time and open the span."""
@@ -190,10 +191,12 @@ def _message_text(message: Message) -> str:
 
 
 class _Finisher:
-    """One daemon thread that runs the work that need not (or must not) delay the user's call."""
+    """One daemon thread per process that runs the work that need not (or must not) delay the user's call."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = queue.SimpleQueue()
         self._pending = 0
         self._pending_lock = threading.Lock()
@@ -233,6 +236,10 @@ class _Finisher:
                 with self._pending_lock:
                     self._pending -= 1
 
+
+_FINISHER = _Finisher()
+if hasattr(os, "register_at_fork"):  # a forked child has no finisher thread: start afresh there
+    os.register_at_fork(after_in_child=_FINISHER._reset)
 
 _active: Pipeline | None = None
 
