@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -36,11 +38,17 @@ APP = textwrap.dedent(
 )
 
 
-def run_app(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_app(code: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMWATCH_"))}
     clean.update(env, LLMWATCH_STRICT="1")
     result = subprocess.run(
-        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd or tempfile.gettempdir(),
     )
     assert result.returncode == 0, result.stderr
     return result
@@ -180,13 +188,32 @@ def test_otlp_grpc() -> None:
     assert span_attributes(span)["gen_ai.operation.name"] == "chat"
 
 
-def test_console_is_the_default_without_an_endpoint() -> None:
-    result = run_app(APP)
+def test_local_store_is_the_default_without_an_endpoint(tmp_path: Path) -> None:
+    result = run_app(APP, cwd=tmp_path)
 
-    printed = json.loads(result.stdout)
+    store = tmp_path / ".llmwatch" / "llmwatch.db"
+    assert result.stdout == ""
+    assert oct(store.stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(store) as conn:
+        rows = conn.execute(
+            "SELECT name, kind, operation, request_model, service_name, input_tokens, cost_total_usd, input_messages "
+            "FROM spans"
+        ).fetchall()
+    ((name, kind, operation, model, service, input_tokens, cost, input_messages),) = rows
+    assert (name, kind, operation, model, service) == ("chat gpt-4o-mini", "CLIENT", "chat", "gpt-4o-mini", "shop")
+    assert input_tokens > 0 and cost > 0
+    assert json.loads(input_messages)[0]["parts"][0]["content"] == "hi"  # content is kept locally by default
+
+
+def test_console_when_asked() -> None:
+    result = run_app(APP, LLMWATCH_EXPORTERS="console")
+
+    printed, end = json.JSONDecoder().raw_decode(result.stdout)
+    assert "llmwatch.client.cost" in result.stdout[end:]  # asked-for console also prints the metrics
     assert printed["name"] == "chat gpt-4o-mini"
     assert printed["kind"] == "SpanKind.CLIENT"
     assert printed["attributes"]["gen_ai.request.model"] == "gpt-4o-mini"
+    assert "gen_ai.input.messages" not in printed["attributes"]  # console counts as remote: no content
     assert printed["resource"]["attributes"]["service.name"] == "shop"
 
 

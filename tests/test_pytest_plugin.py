@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-USER_TEST = '''
+USER_TEST = """
 import openai
 import llmwatch
 
@@ -26,7 +26,7 @@ def test_greeting_is_one_cheap_call(llmwatch_spans, llmwatch_fake_server):
     assert call.name == "chat gpt-4o-mini"
     assert call.attributes["llmwatch.prompt.name"] == "greet"
     assert call.attributes["llmwatch.cost.total_usd"] < 0.001
-'''
+"""
 
 
 def test_fixtures_in_a_users_test_suite(pytester: pytest.Pytester) -> None:

@@ -54,12 +54,12 @@ class _SwitchableProcessor(SpanProcessor):
         self.by_key: dict[object, SpanProcessor] = {}
         self.processors: list[SpanProcessor] = []
 
-    def replace(self, exporters: tuple[Any, ...]) -> None:
+    def replace(self, exporters: tuple[Any, ...], settings: Settings | None = None) -> None:
         current: dict[object, SpanProcessor] = {}
         for spec in exporters:
             key = spec if isinstance(spec, str) else id(spec)
             kept = self.by_key.pop(key, None)
-            current[key] = kept if kept is not None else BatchSpanProcessor(build_exporter(spec))
+            current[key] = kept if kept is not None else BatchSpanProcessor(build_exporter(spec, settings))
         removed = list(self.by_key.values())
         self.by_key, self.processors = current, list(current.values())
         for processor in removed:
@@ -142,10 +142,12 @@ def instrument(
     exporters: list[str | SpanExporter] | None = None,
     providers: list[str] | None = None,
     capture_content: bool | None = None,
+    store: str | None = None,
     sample_rate: float | None = None,
-    redact: Any = None,
     prices: dict[str, Any] | str | None = None,
+    redact: Any = None,
     *,
+    retention: str | None = None,
     content_max_chars: int | None = None,
     prices_auto_update: bool | None = None,
     metrics_semconv: str | None = None,
@@ -161,6 +163,8 @@ def instrument(
         exporters=exporters,
         providers=providers,
         capture_content=capture_content,
+        store=store,
+        retention=retention,
         sample_rate=sample_rate,
         redact=redact,
         prices=prices,
@@ -175,7 +179,8 @@ def instrument(
         provider = _tracer_provider(settings)
         tracer = provider.get_tracer(n.SCOPE_NAME, __version__, schema_url=n.SCHEMA_URL)
         meters = _meter_provider(settings, app_owns_tracing=provider is not _state.own_provider)
-        content = ContentPolicy(settings.content_enabled(), settings.content_max_chars, settings.redact)
+        in_use = settings.exporters_for_new_provider() if provider is _state.own_provider else settings.exporters
+        content = ContentPolicy(settings.content_enabled(in_use or ()), settings.content_max_chars, settings.redact)
         old = pipeline.active()
         if old is not None:
             old.flush()
@@ -224,7 +229,7 @@ def _tracer_provider(settings: Settings) -> Any:
             provider = global_provider
     if provider is not None and provider is not _state.own_provider:
         if settings.exporters is not None:
-            _attach(provider, settings.exporters)
+            _attach(provider, settings.exporters, settings)
         return provider
     if _state.own_provider is None:
         _state.sampler = _AdjustableSampler(settings.sample_rate)
@@ -233,11 +238,11 @@ def _tracer_provider(settings: Settings) -> Any:
         trace.set_tracer_provider(_state.own_provider)
     elif _state.sampler is not None:
         _state.sampler.set_rate(settings.sample_rate)
-    _attach(_state.own_provider, settings.exporters_for_new_provider())
+    _attach(_state.own_provider, settings.exporters_for_new_provider(), settings)
     return _state.own_provider
 
 
-def _attach(provider: Any, exporters: tuple[Any, ...]) -> None:
+def _attach(provider: Any, exporters: tuple[Any, ...], settings: Settings) -> None:
     if not hasattr(provider, "add_span_processor"):
         logger.warning("llmwatch: the tracer provider %r cannot take exporters; none added", provider)
         return
@@ -246,7 +251,7 @@ def _attach(provider: Any, exporters: tuple[Any, ...]) -> None:
         switchable = _SwitchableProcessor()
         provider.add_span_processor(switchable)
         _state.processors[id(provider)] = switchable
-    switchable.replace(exporters)
+    switchable.replace(exporters, settings)
 
 
 def _meter_provider(settings: Settings, *, app_owns_tracing: bool) -> Any:

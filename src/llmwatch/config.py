@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 logger = logging.getLogger("llmwatch")
 
 #: Exporter names accepted in ``exporters=`` and ``LLMWATCH_EXPORTERS``.
-EXPORTER_NAMES = ("otlp", "console")
+EXPORTER_NAMES = ("local", "otlp", "console")
 #: Default cap on each captured text part, in characters.
 DEFAULT_CONTENT_MAX_CHARS = 8192
 
@@ -44,9 +44,18 @@ OPTIONS: dict[str, Option] = {
     ),
     "exporters": Option(
         ("LLMWATCH_EXPORTERS",),
-        "Where spans go: a list of 'otlp', 'console' or SpanExporter instances (env: comma-separated). "
+        "Where spans go: a list of 'local', 'otlp', 'console' or SpanExporter instances (env: comma-separated). "
         "Default: 'otlp' when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, "
-        "else 'console'. With an application-owned global TracerProvider, no exporter is added unless given.",
+        "else 'local' (the local store). With an application-owned global TracerProvider, no exporter is added "
+        "unless given.",
+    ),
+    "store": Option(
+        ("LLMWATCH_STORE",),
+        "Path of the local store (SQLite) used by the 'local' exporter; default ./.llmwatch/llmwatch.db.",
+    ),
+    "retention": Option(
+        ("LLMWATCH_RETENTION",),
+        "How much the local store keeps: an age (30d), a size (500MB), both (30d,500MB) or 'none'; default 30d.",
     ),
     "providers": Option(
         ("LLMWATCH_PROVIDERS",),
@@ -54,7 +63,8 @@ OPTIONS: dict[str, Option] = {
     ),
     "capture_content": Option(
         ("LLMWATCH_CAPTURE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
-        "Record prompts and completions on spans. Default: off for remote exporters (otlp, console, custom). "
+        "Record prompts and completions on spans. Default: on when every exporter is the local store, off "
+        "otherwise (otlp, console and custom exporters may send data out of the process). "
         "The OTEL variable also accepts util-genai's modes: SPAN_ONLY/SPAN_AND_EVENT/EVENT_ONLY = on, "
         "NO_CONTENT = off.",
     ),
@@ -112,6 +122,8 @@ class Settings(BaseModel):
     metrics_semconv: Literal["v1.41", "latest"] = "v1.41"
     tracer_provider: Any = None
     meter_provider: Any = None
+    store: str | None = None
+    retention: str | None = None
 
     @field_validator("exporters", mode="before")
     @classmethod
@@ -162,7 +174,7 @@ class Settings(BaseModel):
             return self.exporters
         if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             return ("otlp",)
-        return ("console",)
+        return ("local",)
 
     def metric_exporters(self) -> tuple[str, ...]:
         """Exporter names that also carry metrics: those asked for, else OTLP when an endpoint is set.
@@ -175,9 +187,11 @@ class Settings(BaseModel):
             return ("otlp",)
         return ()
 
-    def content_enabled(self) -> bool:
-        """Whether content is captured: explicit setting, else off (every exporter so far is remote)."""
-        return bool(self.capture_content)
+    def content_enabled(self, exporters: tuple[Any, ...]) -> bool:
+        """The explicit setting, else on only when every exporter in use keeps data on this machine."""
+        if self.capture_content is not None:
+            return self.capture_content
+        return bool(exporters) and all(e == "local" for e in exporters)
 
 
 def parse_capture_content(raw: str) -> bool | None:

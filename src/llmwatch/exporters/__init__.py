@@ -9,8 +9,14 @@ from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricReader
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 
-def build_exporter(spec: Any) -> SpanExporter:
-    """``"otlp"``, ``"console"`` or a SpanExporter instance (returned as is)."""
+def build_exporter(spec: Any, settings: Any = None) -> SpanExporter:
+    """``"local"``, ``"otlp"``, ``"console"`` or a SpanExporter instance (returned as is)."""
+    if spec == "local":
+        from llmwatch.exporters.local import LocalStoreExporter
+        from llmwatch.store.retention import Retention
+
+        store = getattr(settings, "store", None)
+        return LocalStoreExporter(store, Retention.parse(getattr(settings, "retention", None)))
     if spec == "console":
         return ConsoleSpanExporter()
     if spec == "otlp":

@@ -1,0 +1,1 @@
+"""The embedded local store: one SQLite file of finished spans that ``llmwatch report`` reads."""
