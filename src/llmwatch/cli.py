@@ -8,6 +8,10 @@ from collections.abc import Sequence
 
 from llmwatch._version import __version__
 
+# names only: the report modules themselves are imported when a command runs
+FORMATS = ("table", "json", "markdown", "html")
+GROUPS = ("model", "provider", "prompt", "user", "feature")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``llmwatch`` command; returns the exit status."""
@@ -17,8 +21,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser(
         "demo", help="run a realistic offline workload through the real openai client and show what was recorded"
     )
-    demo.add_argument("--calls", type=int, default=24, help="number of model calls (default 24)")
+    demo.add_argument("--calls", type=int, default=200, help="number of model calls (default 200)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (default 7)")
+    demo.add_argument("--store", help="store to record into (default: a new one in a temporary folder)")
+    demo.add_argument("--format", choices=FORMATS, default="table", help="report format (default table)")
+    report = commands.add_parser("report", help="what the local store says: cost, latency, failures, flags")
+    report.add_argument("--store", help="store path (default $LLMWATCH_STORE, else ./.llmwatch/llmwatch.db)")
+    report.add_argument("--since", help="start of the window: 24h, 7d or an ISO date/time (default: all)")
+    report.add_argument("--until", help="end of the window, same forms (default: now)")
+    report.add_argument("--by", choices=list(GROUPS), default="model", help="how to group costs (default model)")
+    report.add_argument("--top", type=int, default=10, help="how many expensive calls and prompts (default 10)")
+    report.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    report.add_argument("-o", "--output", help="write to this file instead of standard output")
     prices = commands.add_parser("prices", help="show the per-million-token rates llmwatch uses, and their source")
     prices.add_argument("model", nargs="?", help="a model name (default: list the overrides in use)")
     prices.add_argument("--provider", default="openai", help="gen_ai.provider.name to look up (default openai)")
@@ -33,7 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from llmwatch._demo import run_demo
 
-        return run_demo(calls=args.calls, seed=args.seed, out=sys.stdout)
+        return run_demo(calls=args.calls, seed=args.seed, store=args.store, fmt=args.format, out=sys.stdout)
+    if args.command == "report":
+        from llmwatch._report_command import run_report
+
+        return run_report(
+            store=args.store, since=args.since, until=args.until, by=args.by, top=args.top, fmt=args.format,
+            output=args.output, out=sys.stdout,
+        )  # fmt: skip
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

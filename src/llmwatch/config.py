@@ -182,7 +182,7 @@ class Settings(BaseModel):
         The automatic console fallback is for spans only: printing metrics every minute would be noise.
         """
         if self.exporters is not None:
-            return tuple(e for e in self.exporters if isinstance(e, str))
+            return tuple(e for e in self.exporters if e in ("otlp", "console"))  # the store keeps spans only
         if os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             return ("otlp",)
         return ()

@@ -1,0 +1,1 @@
+"""`llmwatch report`: build (store queries -> Report) and render (table, json, markdown, html)."""
