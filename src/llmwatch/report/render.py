@@ -70,7 +70,7 @@ def _sections(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
                     f"{g.errors:,}",
                     f"{g.input_tokens:,}",
                     f"{g.output_tokens:,}",
-                    _usd(g.cost_usd),
+                    _usd(g.cost_usd) + (f" (+{g.unpriced_calls:,} unpriced)" if g.unpriced_calls else ""),
                     _pct(g.cost_share),
                 ]
                 for g in report.groups
@@ -221,7 +221,7 @@ def _line(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
 def _html(report: Report) -> str:
     charts = [
         _line("Cost over time", [p.start for p in report.cost_over_time], [p.cost_usd for p in report.cost_over_time]),
-        _bars(f"Cost by {report.by}", [g.key for g in report.groups], [g.cost_usd for g in report.groups], _usd,
+        _bars(f"Cost by {report.by}", [g.key for g in report.groups], [g.cost_usd or 0.0 for g in report.groups], _usd,
               "#4c78a8"),
         _bars("Latency p95 by model", [m.model for m in report.latency], [m.p95_s for m in report.latency], _ms,
               "#72b7b2"),
