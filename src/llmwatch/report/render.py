@@ -147,7 +147,7 @@ def _table(report: Report) -> str:
     for title, header, rows in _sections(report):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left", show_lines=False)
+        table = Table(title=title, title_justify="left", show_lines=False, min_width=len(title) + 2)
         for column in header:
             table.add_column(column, overflow="fold")
         for row in rows:
