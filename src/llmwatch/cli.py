@@ -37,7 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     prices.add_argument("model", nargs="?", help="a model name (default: list the overrides in use)")
     prices.add_argument("--provider", default="openai", help="gen_ai.provider.name to look up (default openai)")
     prices.add_argument("--prices", dest="prices_file", help="a price override file (default: $LLMWATCH_PRICES)")
+    tail = commands.add_parser("tail", help="one line per model call as it lands in the local store")
+    tail.add_argument("--store", help="store path (default $LLMWATCH_STORE, else ./.llmwatch/llmwatch.db)")
+    tail.add_argument("-n", "--lines", type=int, default=20, help="recent calls to show first (default 20)")
+    tail.add_argument("--no-follow", dest="follow", action="store_false", help="print and exit")
+    tail.add_argument("--interval", type=float, default=0.5, help="seconds between checks (default 0.5)")
     args = parser.parse_args(argv)
+
+    if args.command == "tail":
+        from llmwatch._tail_command import run_tail
+
+        return run_tail(store=args.store, lines=args.lines, follow=args.follow, interval=args.interval, out=sys.stdout)
 
     if args.command == "prices":
         from llmwatch._prices_command import show_prices
