@@ -219,9 +219,10 @@ def _line(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
 
 
 def _html(report: Report) -> str:
+    priced = [g for g in report.groups if g.cost_usd is not None]  # unpriced groups are not drawn as $0
     charts = [
         _line("Cost over time", [p.start for p in report.cost_over_time], [p.cost_usd for p in report.cost_over_time]),
-        _bars(f"Cost by {report.by}", [g.key for g in report.groups], [g.cost_usd or 0.0 for g in report.groups], _usd,
+        _bars(f"Cost by {report.by}", [g.key for g in priced], [g.cost_usd or 0.0 for g in priced], _usd,
               "#4c78a8"),
         _bars("Latency p95 by model", [m.model for m in report.latency], [m.p95_s for m in report.latency], _ms,
               "#72b7b2"),
