@@ -57,7 +57,9 @@ class _SwitchableProcessor(SpanProcessor):
     def replace(self, exporters: tuple[Any, ...], settings: Settings | None = None) -> None:
         current: dict[object, SpanProcessor] = {}
         for spec in exporters:
-            key = spec if isinstance(spec, str) else id(spec)
+            key: object = id(spec)
+            if isinstance(spec, str):  # a named exporter is kept only while its settings stay the same
+                key = (spec, settings.store, settings.retention) if spec == "local" and settings else spec
             kept = self.by_key.pop(key, None)
             current[key] = kept if kept is not None else BatchSpanProcessor(build_exporter(spec, settings))
         removed = list(self.by_key.values())

@@ -149,8 +149,8 @@ class LocalStoreExporter(SpanExporter):
                     "(SELECT trace_id, span_id FROM spans ORDER BY start_time_ns LIMIT ?)",
                     (max(1, stored // 10),),
                 ).rowcount
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file itself shrinks only now
                 if not deleted:
                     break
 

@@ -68,18 +68,20 @@ MIGRATIONS: tuple[str, ...] = (
         input_messages TEXT,
         output_messages TEXT,
         attributes TEXT NOT NULL,
-        PRIMARY KEY (trace_id, span_id)
-    ) WITHOUT ROWID;
+        UNIQUE (span_id, trace_id)
+    );
     CREATE INDEX spans_time ON spans (start_time_ns);
-    CREATE INDEX spans_model ON spans (operation, request_model, start_time_ns);
-    CREATE INDEX spans_prompt ON spans (prompt_name, start_time_ns);
-    CREATE INDEX spans_user ON spans (user_id, start_time_ns);
-    CREATE INDEX spans_feature ON spans (feature, start_time_ns);
     """,
-    # 2: percentiles per model read durations in order from an index instead of sorting every row
+    # 2: indexes for the report, only over model calls (the condition every report query states)
     """
-    CREATE INDEX spans_model_duration ON spans (request_model, duration_s);
-    CREATE INDEX spans_model_ttft ON spans (request_model, ttft_s);
+    CREATE INDEX calls_latency ON spans (request_model, status, duration_s)
+        WHERE kind = 'CLIENT' AND operation IS NOT NULL;
+    CREATE INDEX calls_ttft ON spans (request_model, status, ttft_s)
+        WHERE kind = 'CLIENT' AND operation IS NOT NULL;
+    CREATE INDEX calls_cost ON spans (cost_total_usd)
+        WHERE kind = 'CLIENT' AND operation IS NOT NULL;
+    CREATE INDEX calls_flags ON spans (start_time_ns)
+        WHERE kind = 'CLIENT' AND operation IS NOT NULL AND (quality_flags IS NOT NULL OR safety_flags IS NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
