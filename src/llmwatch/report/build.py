@@ -167,24 +167,30 @@ def build_report(
     def q(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
         return conn.execute(sql.format(where=where), (*params, *extra)).fetchall()
 
-    ((calls, errors, tin, tout, cost, priced, estimated),) = q(
-        "SELECT count(*), coalesce(sum(status = 'error'), 0), coalesce(sum(input_tokens), 0), "
-        "coalesce(sum(output_tokens), 0), coalesce(sum(cost_total_usd), 0), count(cost_total_usd), "
-        "coalesce(sum(usage_estimated), 0) FROM spans WHERE {where}"
-    )
-    unpriced = q("SELECT count(*) FROM spans WHERE {where} AND cost_source = 'unknown'")[0][0]
+    groups_rows = q(
+        f"SELECT {GROUPS[by]} AS g, count(*), sum(status = 'error'), sum(input_tokens), sum(output_tokens), "
+        "sum(cost_total_usd), count(cost_total_usd), sum(usage_estimated), sum(cost_source = 'unknown') "
+        f"FROM spans {'INDEXED BY calls_by_model' if by == 'model' else ''} WHERE {{where}} GROUP BY g"
+    )  # the one pass over the rows (by model: over its covering index); the overview is the sum of the groups
+    calls = sum(r[1] for r in groups_rows)
+    errors = sum(r[2] or 0 for r in groups_rows)
+    cost = sum(r[5] or 0.0 for r in groups_rows)
+    estimated = sum(r[7] or 0 for r in groups_rows)
     overview = Overview(
-        calls, errors, errors / calls if calls else 0.0, tin, tout, cost, priced, unpriced, estimated,
-        estimated / calls if calls else 0.0,
+        calls, errors, errors / calls if calls else 0.0, sum(r[3] or 0 for r in groups_rows),
+        sum(r[4] or 0 for r in groups_rows), cost, sum(r[6] for r in groups_rows),
+        sum(r[8] or 0 for r in groups_rows), estimated, estimated / calls if calls else 0.0,
     )  # fmt: skip
-    groups = [
-        Group(key if key is not None else "(none)", n, e, i or 0, o or 0, c, (c or 0.0) / cost if cost else 0.0, u)
-        for key, n, e, i, o, c, u in q(
-            f"SELECT {GROUPS[by]} AS g, count(*), sum(status = 'error'), sum(input_tokens), sum(output_tokens), "
-            "sum(cost_total_usd), sum(cost_source = 'unknown') FROM spans WHERE {where} "
-            "GROUP BY g ORDER BY coalesce(sum(cost_total_usd), -1) DESC, count(*) DESC"
-        )
-    ]
+    groups = sorted(
+        (
+            Group(
+                key if key is not None else "(none)", n, e or 0, i or 0, o or 0, c,
+                (c or 0.0) / cost if cost else 0.0, u or 0,
+            )
+            for key, n, e, i, o, c, _, _, u in groups_rows
+        ),
+        key=lambda g: (-(g.cost_usd if g.cost_usd is not None else -1.0), -g.calls),
+    )  # fmt: skip
     top_calls = [
         CallRow(_iso(start), name, model, _prompt(pn, pv), user, c, i, o, d, _preview(messages))
         for start, name, model, pn, pv, user, c, i, o, d, messages in q(
@@ -203,10 +209,8 @@ def build_report(
             (top,),
         )
     ]
-    latency = [_latency(q, model, n) for model, n in q(
-        "SELECT request_model, count(*) FROM spans WHERE {where} AND status = 'ok' "
-        "GROUP BY request_model ORDER BY count(*) DESC"
-    )]  # fmt: skip
+    ok_by_model = q("SELECT request_model, count(*) FROM spans WHERE {where} AND status = 'ok' GROUP BY request_model")
+    latency = [_latency(q, model, n) for model, n in sorted(ok_by_model, key=lambda r: -r[1])]
     by_model = dict(q("SELECT request_model, count(*) FROM spans WHERE {where} GROUP BY request_model"))
     failures = [
         Failure(error_type, model, n, n / by_model.get(model, n))
@@ -229,21 +233,23 @@ def build_report(
 
 
 def _latency(q: Any, model: str | None, count: int) -> Latency:
+    # the term order matches the covering indexes calls_latency / calls_ttft: (request_model, status, value)
     model_clause = "request_model IS ?" if model is None else "request_model = ?"
 
-    def at(column: str, n: int, quantile: float) -> float:
+    def at(column: str, extra: str, n: int, quantile: float) -> float:
         rows = q(
-            f"SELECT {column} FROM spans WHERE {{where}} AND status = 'ok' AND {model_clause} "
-            f"AND {column} IS NOT NULL ORDER BY {column} LIMIT 1 OFFSET ?",
+            f"SELECT {column} FROM spans WHERE {{where}}{extra} AND {model_clause} AND status = 'ok' "
+            f"ORDER BY {column} LIMIT 1 OFFSET ?",
             (model, nearest_rank(n, quantile)),
         )
         return float(rows[0][0]) if rows else 0.0
 
-    ttft_n = q(f"SELECT count(ttft_s) FROM spans WHERE {{where}} AND status = 'ok' AND {model_clause}", (model,))[0][0]
+    ttft = " AND ttft_s IS NOT NULL"
+    ttft_n = q(f"SELECT count(*) FROM spans WHERE {{where}}{ttft} AND {model_clause} AND status = 'ok'", (model,))[0][0]
     return Latency(
-        model or "(none)", count, at("duration_s", count, 0.5), at("duration_s", count, 0.9),
-        at("duration_s", count, 0.95), at("duration_s", count, 0.99), ttft_n,
-        at("ttft_s", ttft_n, 0.5) if ttft_n else None, at("ttft_s", ttft_n, 0.95) if ttft_n else None,
+        model or "(none)", count, at("duration_s", "", count, 0.5), at("duration_s", "", count, 0.9),
+        at("duration_s", "", count, 0.95), at("duration_s", "", count, 0.99), ttft_n,
+        at("ttft_s", ttft, ttft_n, 0.5) if ttft_n else None, at("ttft_s", ttft, ttft_n, 0.95) if ttft_n else None,
     )  # fmt: skip
 
 
@@ -265,7 +271,11 @@ def _flagged(q: Any) -> list[Flagged]:
 
 
 def _cost_over_time(q: Any) -> list[TimePoint]:
-    bounds = q("SELECT min(start_time_ns), max(start_time_ns) FROM spans WHERE {where}")[0]
+    # two queries: SQLite answers a lone min() or max() from the index, not both at once
+    bounds = (
+        q("SELECT min(start_time_ns) FROM spans WHERE {where}")[0][0],
+        q("SELECT max(start_time_ns) FROM spans WHERE {where}")[0][0],
+    )
     if bounds[0] is None:
         return []
     span_ns = bounds[1] - bounds[0]
@@ -275,8 +285,8 @@ def _cost_over_time(q: Any) -> list[TimePoint]:
     return [
         TimePoint(_iso(slot * bucket), n, c or 0.0)
         for slot, n, c in q(
-            f"SELECT start_time_ns / {int(bucket)} AS slot, count(*), sum(cost_total_usd) FROM spans "
-            "WHERE {where} GROUP BY slot ORDER BY slot"
+            f"SELECT start_time_ns / {int(bucket)} AS slot, count(*), sum(cost_total_usd) "
+            "FROM spans INDEXED BY calls_time WHERE {where} GROUP BY slot ORDER BY slot"
         )
     ]
 
