@@ -39,6 +39,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Overhead of llmwatch against the bare client in the same process (ratios)."""
+    """Overhead against the bare client in the same process (ratios), then local store ingest and report speed."""
     session.install("-e", ".[all]")
     session.run("python", "benchmarks/overhead.py", *session.posargs)
+    session.run("python", "benchmarks/store.py")

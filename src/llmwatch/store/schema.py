@@ -132,6 +132,7 @@ def _open_writable(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA journal_mode = WAL")  # several processes may write, readers never block writers
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: index pages stay cached between batches
         _migrate(conn, path)
     except BaseException:
         conn.close()
