@@ -29,7 +29,7 @@ def _ensure_chromium(session: nox.Session) -> None:
     anything = list(range(256))
     session.run("apt-get", "update", "-qq", external=True, silent=True, success_codes=anything)
     session.run(
-        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+        "apt-get", "install", "-y", "-qq", "chromium",
         external=True, silent=True, success_codes=anything, env={"DEBIAN_FRONTEND": "noninteractive"},
     )  # fmt: skip
 
