@@ -223,3 +223,34 @@ async def test_two_hundred_concurrent_tasks(server: FakeLLMServer, captured: Cap
         assert span.attributes["gen_ai.usage.output_tokens"] == output_tokens
         assert json.loads(span.attributes["gen_ai.input.messages"])[0]["parts"][0]["content"] == f"Task {i}"
         assert span.attributes.get("gen_ai.request.stream", False) is bool(i % 2)
+
+
+def test_forked_child_still_finishes_its_calls(server: FakeLLMServer, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import os, openai, llmwatch
+        from llmwatch.testing import capture_spans
+
+        client = openai.OpenAI(base_url={server.url!r}, api_key="k", max_retries=0)
+        with capture_spans() as captured:
+            list(client.chat.completions.create(model="gpt-4o-mini", messages=[{{"role": "user", "content": "a"}}],
+                                                stream=True))  # starts the background finisher in the parent
+            pid = os.fork()
+            if pid == 0:
+                list(client.chat.completions.create(model="gpt-4o-mini",
+                                                    messages=[{{"role": "user", "content": "b"}}], stream=True))
+                spans = captured.llm_spans()
+                print("CHILD", spans[-1].attributes["llmwatch.usage.estimated"], flush=True)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        """
+    )
+    env = {**os.environ, "LLMWATCH_STRICT": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+
+    assert "CHILD True" in out.stdout  # the child's call was finished (usage estimated) by a fresh finisher

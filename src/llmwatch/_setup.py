@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
 import threading
 from typing import Any
@@ -177,6 +178,7 @@ def instrument(
         meter_provider=meter_provider,
     )
     price_book = pricing.PriceBook(pricing.load_overrides(settings.prices))
+    importlib.import_module("llmwatch.tokens")  # imported here, not on the background thread (fork safety)
     with _state.lock:
         provider = _tracer_provider(settings)
         tracer = provider.get_tracer(n.SCOPE_NAME, __version__, schema_url=n.SCHEMA_URL)

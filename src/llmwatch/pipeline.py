@@ -214,12 +214,20 @@ class _Finisher:
                     self._thread = threading.Thread(target=self._run, name="llmwatch-finisher", daemon=True)
                     self._thread.start()
 
-    def drain(self, timeout_s: float) -> bool:
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every submitted job has run (at most ``timeout_s``); never raises."""
+        if self._thread is None or threading.current_thread() is self._thread:
+            return not self._pending
         deadline = time.monotonic() + timeout_s
         while self._pending:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.002)
+        return True
+
+    def drain(self, timeout_s: float) -> bool:
+        if not self.wait_idle(timeout_s):
+            return False
         if self._errors and _guard.strict():
             raise self._errors.pop(0)
         return True
@@ -238,8 +246,10 @@ class _Finisher:
 
 
 _FINISHER = _Finisher()
-if hasattr(os, "register_at_fork"):  # a forked child has no finisher thread: start afresh there
-    os.register_at_fork(after_in_child=_FINISHER._reset)
+if hasattr(os, "register_at_fork"):
+    # Before a fork, let the finisher go idle (bounded), so that no lock it holds (an import, a tokenizer load)
+    # is copied into the child held; the child, which has no finisher thread, starts a fresh one.
+    os.register_at_fork(before=lambda: _FINISHER.wait_idle(5.0), after_in_child=_FINISHER._reset)
 
 _active: Pipeline | None = None
 

@@ -12,6 +12,7 @@ import base64
 import functools
 import gzip
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
 from importlib import resources
@@ -57,6 +58,16 @@ _O200K_PREFIXES = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", 
 
 _loaded: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A fork while another thread was loading an encoding must not leave the child's lock held forever."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @functools.lru_cache(maxsize=512)
