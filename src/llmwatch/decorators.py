@@ -136,6 +136,15 @@ def _start(spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Scope
     return _guard.run_guarded("decorator.start", None, _Scope, spec, args, kwargs)
 
 
+_NO_RESULT = object()
+
+
+def _leave(scope: _Scope, error: BaseException | None, result: Any = _NO_RESULT) -> None:
+    """Restore the caller's context, then record the outcome (both guarded)."""
+    _guard.run_guarded("decorator.exit", None, scope.exit)
+    _guard.run_guarded("decorator.finish", None, scope.finish, error, result, result is not _NO_RESULT)
+
+
 def _wrap(fn: Any, spec: _Spec) -> Any:
     if isinstance(fn, classmethod | staticmethod):
         return type(fn)(_wrap(fn.__func__, spec))
@@ -210,11 +219,9 @@ def _wrap(fn: Any, spec: _Spec) -> Any:
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
-                _guard.run_guarded("decorator.exit", None, scope.exit)
-                _guard.run_guarded("decorator.finish", None, scope.finish, exc)
+                _leave(scope, exc)
                 raise
-            _guard.run_guarded("decorator.exit", None, scope.exit)
-            _guard.run_guarded("decorator.finish", None, scope.finish, None, result, True)
+            _leave(scope, None, result)
             return result
 
         return async_wrapper
@@ -228,11 +235,9 @@ def _wrap(fn: Any, spec: _Spec) -> Any:
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            _guard.run_guarded("decorator.exit", None, scope.exit)
-            _guard.run_guarded("decorator.finish", None, scope.finish, exc)
+            _leave(scope, exc)
             raise
-        _guard.run_guarded("decorator.exit", None, scope.exit)
-        _guard.run_guarded("decorator.finish", None, scope.finish, None, result, True)
+        _leave(scope, None, result)
         return result
 
     return sync_wrapper
