@@ -43,6 +43,7 @@ def expected_chat_attributes(server: FakeLLMServer, completion: Any, **extra: An
         "gen_ai.usage.cache_read.input_tokens": usage.prompt_tokens_details.cached_tokens,
         "gen_ai.usage.reasoning.output_tokens": usage.completion_tokens_details.reasoning_tokens,
         **gpt_4o_mini_cost(usage.prompt_tokens, usage.prompt_tokens_details.cached_tokens, usage.completion_tokens),
+        "llmwatch.quality.score": 1.0,  # a plain, complete answer: no quality flag
     }
     attrs.update(extra)
     return attrs

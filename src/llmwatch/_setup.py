@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, SamplingResul
 from llmwatch import pipeline, pricing, providers
 from llmwatch._version import __version__
 from llmwatch.config import Settings
+from llmwatch.evaluators import builtin_evaluators
 from llmwatch.exporters import build_exporter, build_metric_reader
 from llmwatch.telemetry import names as n
 from llmwatch.telemetry.attributes import ContentPolicy
@@ -148,6 +149,7 @@ def instrument(
     store: str | None = None,
     sample_rate: float | None = None,
     prices: dict[str, Any] | str | None = None,
+    evaluators: list[Any] | None = None,
     redact: Any = None,
     *,
     retention: str | None = None,
@@ -188,8 +190,15 @@ def instrument(
         old = pipeline.active()
         if old is not None:
             old.flush()
+        chosen = builtin_evaluators() if evaluators is None else list(evaluators)
         pipeline.set_active(
-            pipeline.Pipeline(tracer, content, prices=price_book, metrics=_metrics(meters, settings.metrics_semconv))
+            pipeline.Pipeline(
+                tracer,
+                content,
+                prices=price_book,
+                metrics=_metrics(meters, settings.metrics_semconv),
+                evaluators=chosen,
+            )
         )
         _sync_patches(settings)
         _warm_prices(settings)

@@ -13,12 +13,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.trace import Span, Tracer
 
 from llmwatch import _guard, context
+from llmwatch.evaluators.base import Evaluator, run_evaluators
 from llmwatch.pricing import SOURCE_UNKNOWN, PriceBook, cost_of
 from llmwatch.record import Call, Message, Usage
 from llmwatch.telemetry import names as n
@@ -63,12 +64,14 @@ class Pipeline:
         *,
         prices: PriceBook | None = None,
         metrics: Metrics | None = None,
+        evaluators: Sequence[Evaluator] = (),
         estimate_tokens: bool = True,
     ) -> None:
         self.tracer = tracer
         self.content = content
         self.prices = prices if prices is not None else PriceBook()
         self.metrics = metrics
+        self.evaluators = tuple(evaluators)
         self.estimate_tokens = estimate_tokens
         self._finisher = _FINISHER
 
@@ -106,6 +109,8 @@ class Pipeline:
         if self.estimate_tokens and needs_estimate(call):
             _guard.run_guarded("tokens.estimate", None, estimate_usage, call)
         _guard.run_guarded("pricing", None, price, call, self.prices)
+        if self.evaluators:
+            run_evaluators(call, self.evaluators)  # each evaluator is guarded on its own
         try:
             close_span(tracked.span, call, self.content, end_time_ns)
         except Exception as exc:

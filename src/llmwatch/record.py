@@ -109,6 +109,15 @@ class Call:
     first_chunk_monotonic_ns: int | None = None
     end_monotonic_ns: int | None = None
 
+    #: The provider said the model refused (e.g. OpenAI's ``refusal`` field).
+    provider_refusal: bool = False
+
+    # evaluations, set by the evaluator stage
+    quality_flags: list[str] = field(default_factory=list)
+    quality_score: float | None = None
+    safety_input_flags: list[str] = field(default_factory=list)
+    safety_output_flags: list[str] = field(default_factory=list)
+
     # outcome
     error: BaseException | None = None
     error_type: str | None = None

@@ -54,7 +54,7 @@ def _content_parts(value: Any) -> list[Part]:
         if kind in ("text", "input_text", "output_text"):
             parts.append({"type": "text", "content": _get(item, "text", "")})
         elif kind == "refusal":
-            parts.append({"type": "text", "content": _get(item, "refusal", "")})
+            parts.append({"type": "text", "content": _get(item, "refusal", ""), "refusal": True})
         elif kind in ("image_url", "input_image"):
             url = _get(item, "image_url")
             url = _get(url, "url", url) if url is not None else _get(item, "file_id")
@@ -168,7 +168,7 @@ def chat_choices(choices: Iterable[Any]) -> tuple[list[Message], list[str]]:
         parts = _content_parts(_get(message, "content"))
         refusal = _get(message, "refusal")
         if refusal:
-            parts.append({"type": "text", "content": refusal})
+            parts.append({"type": "text", "content": refusal, "refusal": True})
         parts.extend(_tool_call_part(c) for c in _get(message, "tool_calls") or [])
         reason = finish_reason(_get(choice, "finish_reason"))
         messages.append(Message(role="assistant", parts=parts, finish_reason=reason))
@@ -197,14 +197,18 @@ class ChoiceBuilder:
         self._text: dict[int, list[str]] = {}
         self._tools: dict[int, dict[int, dict[str, Any]]] = {}
         self._reasons: dict[int, str] = {}
+        self._refusals: dict[int, list[str]] = {}
 
     def add_chat_deltas(self, choices: Iterable[Any]) -> None:
         for choice in choices or []:
             index = _get(choice, "index", 0) or 0
             delta = _get(choice, "delta")
-            piece = _get(delta, "content") or _get(delta, "refusal")
+            piece = _get(delta, "content")
             if piece:
                 self._text.setdefault(index, []).append(piece)
+            refusal = _get(delta, "refusal")
+            if refusal:
+                self._refusals.setdefault(index, []).append(refusal)
             for tool in _get(delta, "tool_calls") or []:
                 slot = self._tools.setdefault(index, {}).setdefault(
                     _get(tool, "index", 0) or 0, {"id": None, "name": "", "arguments": []}
@@ -227,13 +231,15 @@ class ChoiceBuilder:
             self._reasons[index] = mapped
 
     def result(self) -> tuple[list[Message], list[str]]:
-        indexes = sorted(set(self._text) | set(self._tools) | set(self._reasons))
+        indexes = sorted(set(self._text) | set(self._tools) | set(self._reasons) | set(self._refusals))
         messages: list[Message] = []
         for index in indexes:
             parts: list[Part] = []
             text = "".join(self._text.get(index, []))
             if text:
                 parts.append({"type": "text", "content": text})
+            if index in self._refusals:
+                parts.append({"type": "text", "content": "".join(self._refusals[index]), "refusal": True})
             for slot in self._tools.get(index, {}).values():
                 parts.append(
                     {

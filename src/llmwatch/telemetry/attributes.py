@@ -46,6 +46,7 @@ def end_attributes(call: Call) -> Attributes:
     _response_attributes(call, attrs)
     _usage_attributes(call, attrs)
     _cost_attributes(call, attrs)
+    _flag_attributes(call, attrs)
     if call.error_type is not None:
         attrs[n.ERROR_TYPE] = call.error_type
     return attrs
@@ -108,6 +109,19 @@ def _usage_attributes(call: Call, attrs: Attributes) -> None:
     _put(attrs, n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
     if usage.estimated:
         attrs[n.LLMWATCH_USAGE_ESTIMATED] = True
+
+
+def _flag_attributes(call: Call, attrs: Attributes) -> None:
+    if call.quality_flags:
+        attrs[n.LLMWATCH_QUALITY_FLAGS] = list(call.quality_flags)
+    _put(attrs, n.LLMWATCH_QUALITY_SCORE, call.quality_score)
+    if call.safety_input_flags:
+        attrs[n.LLMWATCH_SAFETY_INPUT_FLAGS] = list(call.safety_input_flags)
+    if call.safety_output_flags:
+        attrs[n.LLMWATCH_SAFETY_OUTPUT_FLAGS] = list(call.safety_output_flags)
+    union = list(dict.fromkeys([*call.safety_input_flags, *call.safety_output_flags]))
+    if union:
+        attrs[n.LLMWATCH_SAFETY_FLAGS] = union
 
 
 def _cost_attributes(call: Call, attrs: Attributes) -> None:

@@ -79,6 +79,7 @@ class Metrics:
             self.ttfc = histogram(n.M_OPERATION_TTFC, seconds, DURATION_BUCKETS, "Time to the first streamed chunk")
         self.cost = meter.create_counter(n.M_LLMWATCH_COST, unit="USD", description="Estimated cost of model calls")
         self.requests = meter.create_counter(n.M_LLMWATCH_REQUESTS, unit="{request}", description="Model calls")
+        self.flags = meter.create_counter(n.M_LLMWATCH_FLAGS, unit="{call}", description="Calls flagged, by flag")
 
     def record(self, call: Call) -> None:
         """Record one finished call."""
@@ -89,6 +90,8 @@ class Metrics:
             self.cost.add(
                 call.cost_input_usd + call.cost_output_usd, {**attrs, n.LLMWATCH_COST_SOURCE: call.cost_source}
             )
+        for flag in dict.fromkeys([*call.quality_flags, *call.safety_input_flags, *call.safety_output_flags]):
+            self.flags.add(1, {**attrs, n.LLMWATCH_FLAG: flag})
         duration = call.duration_s
         ttfc = call.time_to_first_chunk_s
         if self.latest:
