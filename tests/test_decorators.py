@@ -89,6 +89,27 @@ def test_prompt_span_sums_its_calls(client: openai.OpenAI, captured: CapturedSpa
     assert parent.end_time >= max(c.end_time for c in children)
 
 
+def test_prompt_span_carries_the_worst_flags_of_its_calls(server: FakeLLMServer, captured: CapturedSpans) -> None:
+    replies = iter(["A complete and useful answer about invoices.", "I'm sorry, but I can't help with that."])
+    with FakeLLMServer(responder=lambda body: next(replies)) as fake:
+        client = openai.OpenAI(base_url=fake.url, api_key=API_KEY, max_retries=0)
+
+        @llmwatch.prompt(name="two_step", version="1")
+        def two_step() -> None:
+            ask(client, "Summarise the invoice")
+            ask(client, "Now email it to jane@example.com")
+
+        two_step()
+
+    parent = by_name(captured)["two_step"]
+    first, second = captured.llm_spans()
+    assert "llmwatch.quality.flags" not in first.attributes
+    assert second.attributes["llmwatch.quality.flags"] == ("refusal",)
+    assert parent.attributes["llmwatch.rollup.quality_flags"] == ("refusal",)
+    assert parent.attributes["llmwatch.rollup.quality_score"] == second.attributes["llmwatch.quality.score"] == 0.75
+    assert parent.attributes["llmwatch.rollup.safety_flags"] == ("pii.email",)
+
+
 def test_prompt_attributes_reach_metrics(client: openai.OpenAI, captured: CapturedSpans) -> None:
     @llmwatch.prompt(name="classify", version="1")
     def classify(text: str) -> str:

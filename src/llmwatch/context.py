@@ -137,6 +137,9 @@ class Rollup:
         self.input_tokens = 0
         self.output_tokens = 0
         self.estimated = False
+        self.quality_flags: list[str] = []
+        self.quality_score: float | None = None
+        self.safety_flags: list[str] = []
         self._on_close = on_close
         self._pending = 0
         self._closed = False
@@ -155,6 +158,12 @@ class Rollup:
             self.input_tokens += usage.input_tokens or 0
             self.output_tokens += usage.output_tokens or 0
             self.estimated = self.estimated or usage.estimated
+            self.quality_flags.extend(f for f in call.quality_flags if f not in self.quality_flags)
+            for flag in [*call.safety_input_flags, *call.safety_output_flags]:
+                if flag not in self.safety_flags:
+                    self.safety_flags.append(flag)
+            if call.quality_score is not None:  # the worst call decides
+                self.quality_score = min(call.quality_score, self.quality_score or 1.0)
             if call.cost_input_usd is not None and call.cost_output_usd is not None:
                 self.cost_usd += call.cost_input_usd + call.cost_output_usd
             elif usage.input_tokens is not None or usage.output_tokens is not None:

@@ -85,6 +85,12 @@ class _Scope:
             )
             if rollup.estimated:
                 self.span.set_attribute(n.LLMWATCH_ROLLUP_ESTIMATED, True)
+            if rollup.quality_flags:
+                self.span.set_attribute(n.LLMWATCH_ROLLUP_QUALITY_FLAGS, rollup.quality_flags)
+            if rollup.quality_score is not None:
+                self.span.set_attribute(n.LLMWATCH_ROLLUP_QUALITY_SCORE, rollup.quality_score)
+            if rollup.safety_flags:
+                self.span.set_attribute(n.LLMWATCH_ROLLUP_SAFETY_FLAGS, rollup.safety_flags)
         self.span.end(end_time=self.end_time_ns)
 
 
