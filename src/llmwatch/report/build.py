@@ -265,7 +265,7 @@ def _flagged(q: Any) -> list[Flagged]:
                 entry = counts.setdefault(flag, Flagged(flag, 0, []))
                 entry.count += 1
                 preview = _preview(messages)
-                if preview and len(entry.examples) < 3:
+                if preview and preview not in entry.examples and len(entry.examples) < 3:
                     entry.examples.append(preview)
     return sorted(counts.values(), key=lambda f: -f.count)
 
