@@ -1,9 +1,9 @@
 """What happens to a Call record once the provider has answered: the order of the stages lives only here.
 
-``start`` opens the span; ``finish`` runs token estimation (when the provider sent no usage), pricing, then the
-telemetry (span attributes, metrics). Work that could be slow on the caller's thread (loading a tokenizer to
-estimate usage, the first price lookup of a model) runs on one background finisher thread; the span keeps its
-real end time either way.
+``start`` opens the span; ``finish`` runs token estimation (when the provider sent no usage), pricing, the
+quality and safety evaluators, then the telemetry (span attributes, metrics). Work that could be slow on the
+caller's thread (loading a tokenizer, the first price lookup of a model, the evaluators' text scans) runs on one
+background finisher thread; the span keeps its real end time either way.
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ class Pipeline:
         if call.error is not None and call.error_type is None:
             call.error_type = error_type(call.error)
         estimate = self.estimate_tokens and needs_estimate(call)
-        if estimate or (has_usage(call) and not self.prices.is_resolved(call)):
+        # Evaluators scan the text with regular expressions: like a tokenizer load or a first price lookup, that
+        # is work the user's call should not wait for.
+        if estimate or self.evaluators or (has_usage(call) and not self.prices.is_resolved(call)):
             self._finisher.submit(self.emit, tracked, end_time_ns)
         else:
             self.emit(tracked, end_time_ns, metrics_inline=False)

@@ -71,7 +71,65 @@ def iban_ok(text: str) -> bool:
     return 15 <= len(compact) <= 34 and int(number) % 97 == 1
 
 
+# Cheap prefilters (C-speed scans) so the full patterns only run on texts that could match.
+_FOUR_DIGITS = re.compile(r"\d{4}")
+_THREE_DIGITS = re.compile(r"\d{3}")
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}")
+_SECRET_MARKERS = ("sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AIza", "PRIVATE KEY")
+_INJECTION_MARKERS = ("instruction", "prompt", "rule", "guideline", "direction", "developer mode", "dan",
+                      "unrestricted", "jailbr", "restriction", "filter")  # fmt: skip
+_THREAT_MARKERS = ("kill", "murder", "hurt", "shoot", "stab", "beat up", "destroy", "die", "dead")
+_TOXIC_SET = frozenset(
+    [
+        "fuck",
+        "fucking",
+        "fucker",
+        "fucked",
+        "motherfucker",
+        "shit",
+        "shitty",
+        "bullshit",
+        "bitch",
+        "bitches",
+        "bastard",
+        "asshole",
+        "cunt",
+        "dickhead",
+        "whore",
+        "slut",
+        "retard",
+        "retarded",
+        "faggot",
+        "nigger",
+        "kike",
+        "spic",
+        "chink",
+        "tranny",
+        "porn",
+        "porno",
+        "pornographic",
+        "blowjob",
+        "cumshot",
+        "dildo",
+    ]
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+def _secrets(text: str) -> Iterator[re.Match[str]]:
+    if any(marker in text for marker in _SECRET_MARKERS):
+        yield from SECRET.finditer(text)
+
+
+def _emails(text: str) -> Iterator[re.Match[str]]:
+    if "@" in text:
+        yield from EMAIL.finditer(text)
+
+
 def cards(text: str) -> Iterator[re.Match[str]]:
+    if not _FOUR_DIGITS.search(text):
+        return
     for match in CARD.finditer(text):
         digits = re.sub(r"[ -]", "", match.group())
         if 13 <= len(digits) <= 19 and digits[0] in "3456" and luhn_ok(digits):
@@ -79,19 +137,40 @@ def cards(text: str) -> Iterator[re.Match[str]]:
 
 
 def ibans(text: str) -> Iterator[re.Match[str]]:
-    return (m for m in IBAN.finditer(text) if iban_ok(m.group()))
+    if _IBAN_SHAPE.search(text):
+        yield from (m for m in IBAN.finditer(text) if iban_ok(m.group()))
+
+
+def _ssns(text: str) -> Iterator[re.Match[str]]:
+    if _SSN_SHAPE.search(text):
+        yield from SSN.finditer(text)
+
+
+def _phones(text: str) -> Iterator[re.Match[str]]:
+    if _THREE_DIGITS.search(text):
+        yield from PHONE.finditer(text)
+
+
+def injection(text: str) -> bool:
+    lowered = text.lower()
+    return any(m in lowered for m in _INJECTION_MARKERS) and INJECTION.search(text) is not None
 
 
 def toxic(text: str) -> bool:
-    return bool(_TOXIC_WORDS.search(text.translate(_LEET)) or _THREAT.search(text))
+    lowered = text.lower()
+    if not _TOXIC_SET.isdisjoint(_WORDS.findall(lowered.translate(_LEET))):
+        return True
+    if "*" in text and _TOXIC_WORDS.search(lowered.translate(_LEET)):  # masked spellings such as f*cking
+        return True
+    return any(m in lowered for m in _THREAT_MARKERS) and _THREAT.search(text) is not None
 
 
-#: flag -> finder of its matches in a text (for flags and for redaction)
+#: flag -> (mask, finder of its matches in a text), for flags and for redaction
 FINDERS: dict[str, tuple[str, Callable[[str], Iterator[re.Match[str]]]]] = {
-    "secret.api_key": ("[secret]", SECRET.finditer),
-    "pii.email": ("[email]", EMAIL.finditer),
+    "secret.api_key": ("[secret]", _secrets),
+    "pii.email": ("[email]", _emails),
     "pii.credit_card": ("[credit_card]", cards),
     "pii.iban": ("[iban]", ibans),
-    "pii.us_ssn": ("[ssn]", SSN.finditer),
-    "pii.phone": ("[phone]", PHONE.finditer),
+    "pii.us_ssn": ("[ssn]", _ssns),
+    "pii.phone": ("[phone]", _phones),
 }

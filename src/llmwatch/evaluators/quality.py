@@ -34,10 +34,13 @@ _DETAIL_ASK = re.compile(
 )
 
 
+_REFUSAL_MARKERS = ("sorry", "can't", "cannot", "can not", "unable", "not able", "decline", "refuse", "won't")
+
+
 def _is_repetitive(text: str) -> bool:
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = _WORD.findall(text.lower())
     if len(words) >= 24:
-        grams = [" ".join(words[i : i + 4]) for i in range(len(words) - 3)]
+        grams = list(zip(words, words[1:], words[2:], words[3:], strict=False))
         if 1 - len(set(grams)) / len(grams) >= 0.5:  # half of all 4-grams are repeats
             return True
     sentences = [s.strip().lower() for s in _SENTENCE.findall(text) if len(s.split()) >= 4]
@@ -84,7 +87,9 @@ class QualityEvaluator:
             flags.append("truncated")
         refused = call.provider_refusal or "refusal" in call.finish_reasons
         refused = refused or any(p.get("refusal") for m in call.output_messages for p in m.parts)
-        if refused or (stripped and _REFUSAL.search(stripped[:600])):
+        head = stripped[:600]
+        lowered = head.lower()
+        if refused or (any(m in lowered for m in _REFUSAL_MARKERS) and _REFUSAL.search(head)):
             flags.append("refusal")
         elif stripped and _GENERIC.match(stripped):
             flags.append("generic")

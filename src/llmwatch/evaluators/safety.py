@@ -38,7 +38,7 @@ class SafetyEvaluator:
         prompt = _texts(call.input_messages)
         input_flags = scan(prompt) if prompt else []
         untrusted = _texts(call.input_messages, ("user", "tool"))
-        if untrusted and patterns.INJECTION.search(untrusted):
+        if untrusted and patterns.injection(untrusted):
             input_flags.append("prompt_injection")
         output = _texts(call.output_messages)
         return Verdict(input_safety=input_flags, output_safety=scan(output) if output else [])
