@@ -75,9 +75,10 @@ _SPECS: dict[str, tuple[str, str, dict[str, int]]] = {
 # Model families, found anywhere in the (lower-cased) name so that Azure deployment names such as
 # "prod-gpt-4o-eastus" or "gpt35turbo" resolve too. At one position the o200k families are tried first, so
 # "gpt-4o" / "gpt-4.1" never fall through to "gpt-4". The o-series need a non-alphanumeric before them
-# ("o1-mini" yes, "turbo1" no). A family must not be followed by a digit ("gpt-40" is not "gpt-4").
+# ("o1-mini" yes, "turbo1" no). A family must not be followed by a digit, which also tells Azure's dot-less
+# "gpt-4-1-mini" / "gpt41" (GPT-4.1) apart from "gpt-4-1106-preview" (GPT-4 Turbo).
 _FAMILY = re.compile(
-    r"(?P<o200k>chatgpt-?4o|gpt-?4o|gpt-?4\.[15]|gpt-?5|gpt-?oss|(?<![a-z0-9])o[134])(?![0-9])"
+    r"(?P<o200k>chatgpt-?4o|gpt-?4o|gpt-?4[.-]?[15]|gpt-?5|gpt-?oss|(?<![a-z0-9])o[134])(?![0-9])"
     r"|(?P<cl100k>gpt-?4|gpt-?3\.5|gpt-?35|text-embedding-3|text-embedding-ada-002|davinci-002|babbage-002)(?![0-9])"
 )
 #: Provider / router prefixes in front of the model id ("openai/gpt-4o", Bedrock's "openai.gpt-oss-20b-1:0").
