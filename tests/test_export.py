@@ -158,6 +158,15 @@ def test_otlp_metrics_next_to_the_spans(http_collector: tuple[str, list[Any], li
     assert abs(cost - span_attributes(span)["llmwatch.cost.total_usd"]) < 1e-12
 
 
+def test_metrics_exporter_none_is_honoured(http_collector: tuple[str, list[Any], list[dict[str, str]]]) -> None:
+    endpoint, requests, _ = http_collector
+
+    run_app(APP, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_METRICS_EXPORTER="none")
+
+    assert len(received_spans(requests)) == 1
+    assert METRIC_REQUESTS == []  # a trace-only backend (Jaeger) is not sent metrics it would refuse
+
+
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
     def __init__(self) -> None:
         self.requests: list[Any] = []

@@ -113,3 +113,18 @@ def test_server_without_usage_gets_estimated_tokens(captured: CapturedSpans) -> 
     assert attrs["gen_ai.usage.output_tokens"] == tokens.count_text(
         completion.choices[0].message.content, "gpt-4o-mini"
     )
+
+
+def test_legacy_completion_without_usage_counts_plain_prompt_tokens(captured: CapturedSpans) -> None:
+    from llmwatch import tokens
+
+    with FakeLLMServer(omit_usage=True) as bare:
+        client = openai.OpenAI(base_url=bare.url, api_key=API_KEY, max_retries=0)
+        completion = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hi to the team")
+
+    attrs = captured.llm_spans()[0].attributes
+    assert attrs["llmwatch.usage.estimated"] is True
+    assert attrs["gen_ai.usage.input_tokens"] == tokens.count_text("Say hi to the team", "gpt-3.5-turbo-instruct")
+    assert attrs["gen_ai.usage.output_tokens"] == tokens.count_text(
+        completion.choices[0].text, "gpt-3.5-turbo-instruct"
+    )

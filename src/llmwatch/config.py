@@ -181,6 +181,8 @@ class Settings(BaseModel):
 
         The automatic console fallback is for spans only: printing metrics every minute would be noise.
         """
+        if os.environ.get("OTEL_METRICS_EXPORTER", "").strip().lower() == "none":
+            return ()  # the standard switch: no metrics exported (e.g. a trace-only backend such as Jaeger)
         if self.exporters is not None:
             return tuple(e for e in self.exporters if e in ("otlp", "console"))  # the store keeps spans only
         if os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):

@@ -176,6 +176,13 @@ def estimate_usage(call: Call) -> None:
         input_tokens = sum(count_text(m.text(), model) for m in call.input_messages)
         call.usage = Usage(input_tokens=input_tokens, estimated=True)
         return
+    if call.operation == n.OP_TEXT_COMPLETION:  # plain prompts: no chat-message framing tokens
+        call.usage = Usage(
+            input_tokens=sum(count_text(m.text(), model) for m in call.input_messages),
+            output_tokens=sum(count_text(_message_text(m), model) for m in call.output_messages),
+            estimated=True,
+        )
+        return
     pairs = [("system", str(p.get("content", ""))) for p in call.system_instructions if p.get("type") == "text"]
     pairs.extend((m.role, _message_text(m)) for m in call.input_messages)
     output_tokens = sum(count_text(_message_text(m), model) for m in call.output_messages)
